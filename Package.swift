@@ -1,0 +1,30 @@
+// swift-tools-version:5.9
+import PackageDescription
+
+let package = Package(
+    name: "pcmoe",
+    products: [
+        .library(name: "PCMoECore", targets: ["PCMoECore"]),
+        .executable(name: "pcmoe", targets: ["pcmoe"]),
+        .executable(name: "pcmoe-bench", targets: ["PCMoEBench"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "PCMoECore",
+            dependencies: ["COpenBLAS", "CZlib"]
+        ),
+        .executableTarget(name: "pcmoe", dependencies: ["PCMoECore"]),
+        .executableTarget(name: "PCMoEBench", dependencies: ["PCMoECore", "COpenBLAS"]),
+        .testTarget(name: "PCMoECoreTests", dependencies: ["PCMoECore"]),
+    ]
+)

@@ -1,0 +1,2 @@
+// zlib, used to read gzip and dictzip (.dz) corpora.
+#include <zlib.h>

@@ -1,0 +1,21 @@
+/// What a tensor's bytes are for, as counted by a ``MemoryLedger``.
+public enum TensorKind: Int, CaseIterable, Sendable, CustomStringConvertible {
+    /// Model weights.
+    case parameters
+    /// Gradients of the weights.
+    case gradients
+    /// Optimizer moments.
+    case optimizerState
+    /// Values kept between the forward and the backward pass, and scratch.
+    case activations
+
+    /// The name used in reports and JSON metrics.
+    public var description: String {
+        switch self {
+        case .parameters: return "parameters"
+        case .gradients: return "gradients"
+        case .optimizerState: return "optimizer_state"
+        case .activations: return "activations"
+        }
+    }
+}
