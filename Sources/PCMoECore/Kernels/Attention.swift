@@ -1,0 +1,58 @@
+/// Causal multi-head attention core: o = softmax(q·kᵀ/√hd, causal)·v per head.
+///
+/// Shapes: q, k, v [B·T, H·hd] (head j owns columns j·hd ..< (j+1)·hd; q and k
+/// already rotated), probs [B, H, T, T] (overwritten; entries above the
+/// diagonal are 0), o [B·T, H·hd] (overwritten).
+public func attentionForward(q: Tensor, k: Tensor, v: Tensor, heads: Int, sequence t: Int,
+                             probs: Tensor, into o: Tensor) {
+    let width = q.columns, hd = width / heads, batch = q.rows / t
+    precondition(k.count == q.count && v.count == q.count && o.count == q.count, "attention: q \(q.shape)")
+    precondition(probs.count == batch * heads * t * t, "attention: probs \(probs.shape)")
+    let scale = 1 / Float(hd).squareRoot()
+    for b in 0..<batch {
+        for h in 0..<heads {
+            let offset = b * t * width + h * hd
+            let p = probs.data + (b * heads + h) * t * t
+            sgemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q.data + offset, lda: width,
+                  b: k.data + offset, ldb: width, c: p, ldc: t)
+            for i in 0..<t { softmaxRow(p + i * t, count: t, valid: i + 1) }
+            sgemm(m: t, n: hd, k: t, a: p, lda: t, b: v.data + offset, ldb: width,
+                  c: o.data + offset, ldc: width)
+        }
+    }
+}
+
+/// Backward of ``attentionForward(q:k:v:heads:sequence:probs:into:)``.
+///
+/// Shapes: dO, q, k, v [B·T, H·hd], probs [B, H, T, T]; dq, dk, dv [B·T, H·hd]
+/// (overwritten). With dP = dO·vᵀ: dv = Pᵀ·dO, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
+/// dq = dS·k/√hd, dk = dSᵀ·q/√hd.
+public func attentionBackward(dO: Tensor, q: Tensor, k: Tensor, v: Tensor, heads: Int, sequence t: Int,
+                              probs: Tensor, dq: Tensor, dk: Tensor, dv: Tensor) {
+    let width = q.columns, hd = width / heads, batch = q.rows / t
+    precondition(dO.count == q.count && dq.count == q.count && dk.count == q.count && dv.count == q.count,
+                 "attention backward: q \(q.shape)")
+    let scale = 1 / Float(hd).squareRoot()
+    let dP = Tensor([t, t])
+    for b in 0..<batch {
+        for h in 0..<heads {
+            let offset = b * t * width + h * hd
+            let p = probs.data + (b * heads + h) * t * t
+            sgemm(transB: true, m: t, n: t, k: hd, a: dO.data + offset, lda: width,
+                  b: v.data + offset, ldb: width, c: dP.data, ldc: t)
+            sgemm(transA: true, m: t, n: hd, k: t, a: p, lda: t, b: dO.data + offset, ldb: width,
+                  c: dv.data + offset, ldc: width)
+            for i in 0..<t {
+                let pr = p + i * t, gr = dP.data + i * t
+                var dot: Float = 0
+                for j in 0...i { dot += pr[j] * gr[j] }
+                for j in 0...i { gr[j] = pr[j] * (gr[j] - dot) }
+                for j in (i + 1)..<t { gr[j] = 0 }
+            }
+            sgemm(m: t, n: hd, k: t, alpha: scale, a: dP.data, lda: t, b: k.data + offset, ldb: width,
+                  c: dq.data + offset, ldc: width)
+            sgemm(transA: true, m: t, n: hd, k: t, alpha: scale, a: dP.data, lda: t, b: q.data + offset,
+                  ldb: width, c: dk.data + offset, ldc: width)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// The rows of one expert's batch: the post-norm hidden rows routed to it, or
+/// the gradients of its outputs.
+public struct ExpertBatch {
+    /// The expert's index within the layer.
+    public let expert: Int
+    /// [m, d]
+    public let rows: Tensor
+
+    /// A batch of rows for `expert`.
+    public init(expert: Int, rows: Tensor) {
+        self.expert = expert
+        self.rows = rows
+    }
+}
+
+/// Runs the experts of MoE layers. The model calls it once per layer with one
+/// batch per expert that got rows, so an implementation may send those
+/// batches to other owners together.
+public protocol ExpertCompute: AnyObject {
+    /// Returns expert(rows), un-weighted, for each batch, in the same order.
+    /// With `keepForBackward` the implementation keeps what the backward needs.
+    func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor]
+
+    /// Given ∂L/∂output for the batches of the last forward of `layer` (same
+    /// experts, same order), accumulates the experts' weight gradients and
+    /// returns ∂L/∂rows for each.
+    func backward(layer: Int, gradients: [ExpertBatch]) throws -> [Tensor]
+
+    /// Drops whatever was kept for a backward that will not come.
+    func discardPending()
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// The settings of ``AdamW``.
+public struct AdamWSettings: Equatable, Sendable {
+    /// β₁, the decay of the first moment.
+    public var beta1 = 0.9
+    /// β₂, the decay of the second moment.
+    public var beta2 = 0.95
+    /// ε, added to the root of the second moment.
+    public var epsilon = 1e-8
+    /// Decoupled weight decay, applied to matrices and not to norm weights.
+    public var weightDecay = 0.1
+
+    /// The defaults: β = (0.9, 0.95), ε = 1e-8, weight decay 0.1.
+    public init() {}
+}
+
+/// AdamW with decoupled weight decay over one ``ModelWeights``.
+///
+/// One ``step(rate:)`` does, for every tensor p with gradient g (t counts
+/// steps from 1): p ← p·(1 − rate·wd) for matrices; m ← β₁m + (1−β₁)g;
+/// v ← β₂v + (1−β₂)g²; p ← p − rate · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε).
+/// Every tensor is stepped, also one whose gradient is zero this step.
+public final class AdamW {
+    /// The parameters it updates.
+    public let parameters: ModelWeights
+    /// Their gradients.
+    public let gradients: ModelWeights
+    /// First moments, m.
+    public let firstMoment: ModelWeights
+    /// Second moments, v.
+    public let secondMoment: ModelWeights
+    /// Steps taken so far, t.
+    public var stepCount = 0
+    /// β, ε and weight decay.
+    public let settings: AdamWSettings
+
+    /// An optimizer with zero moments for the tensors of `parameters`.
+    public init(parameters: ModelWeights, gradients: ModelWeights, settings: AdamWSettings = AdamWSettings(),
+                ledger: MemoryLedger?) {
+        let owned = parameters.layers.first?.experts.map { $0 != nil } ?? []
+        let owns: (Int) -> Bool = { owned.isEmpty || owned[$0] }
+        self.parameters = parameters
+        self.gradients = gradients
+        self.settings = settings
+        firstMoment = ModelWeights(parameters.config, kind: .optimizerState, ledger: ledger, owns: owns)
+        secondMoment = ModelWeights(parameters.config, kind: .optimizerState, ledger: ledger, owns: owns)
+    }
+
+    /// Applies one update at learning rate `rate`.
+    public func step(rate: Double) {
+        stepCount += 1
+        let s = settings
+        let c1 = Float(1 - pow(s.beta1, Double(stepCount))), c2 = Float(1 - pow(s.beta2, Double(stepCount)))
+        let (b1, b2, eps, lr) = (Float(s.beta1), Float(s.beta2), Float(s.epsilon), Float(rate))
+        for i in parameters.named.indices {
+            let (name, p) = parameters.named[i]
+            let (g, m, v) = (gradients.named[i].tensor, firstMoment.named[i].tensor, secondMoment.named[i].tensor)
+            let decay: Float = ModelWeights.isNorm(name) ? 1 : 1 - lr * Float(s.weightDecay)
+            for j in 0..<p.count {
+                let gj = g.data[j]
+                m.data[j] = b1 * m.data[j] + (1 - b1) * gj
+                v.data[j] = b2 * v.data[j] + (1 - b2) * gj * gj
+                let update = (m.data[j] / c1) / ((v.data[j] / c2).squareRoot() + eps)
+                p.data[j] = p.data[j] * decay - lr * update
+            }
+        }
+    }
+}
+
+/// The global L2 norm of all gradients, summed in Double.
+public func globalNorm(_ gradients: ModelWeights) -> Double {
+    var sum = 0.0
+    for (_, g) in gradients.named {
+        var partial: Float = 0
+        for i in 0..<g.count { partial += g.data[i] * g.data[i] }
+        sum += Double(partial)
+    }
+    return sum.squareRoot()
+}
+
+/// Scales all gradients so that their global norm is at most `maxNorm`.
+/// Returns the norm before clipping.
+@discardableResult
+public func clipGradients(_ gradients: ModelWeights, maxNorm: Double) -> Double {
+    let norm = globalNorm(gradients)
+    guard norm > maxNorm else { return norm }
+    let scale = Float(maxNorm / norm)
+    for (_, g) in gradients.named {
+        for i in 0..<g.count { g.data[i] *= scale }
+    }
+    return norm
+}
