@@ -1,1 +1,53 @@
+import Foundation
+import PCMoECore
 
+let mainHelp = """
+    Usage: pcmoe COMMAND [options]
+
+    pcmoe trains byte-level Mixture-of-Experts language models on OpenBLAS.
+
+    Commands:
+      train     train one model on text files, gzip files or folders
+      eval      report a checkpoint's validation loss and bits per byte
+      help      show this text, or a command's options: pcmoe help train
+
+    Run 'pcmoe COMMAND --help' for the options of a command.
+    """
+
+/// Prints a warning on standard error.
+func warning(_ text: String) {
+    FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+}
+
+func fail(_ text: String, status: Int32) -> Never {
+    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    exit(status)
+}
+
+let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
+    "train": (TrainCommand.help, TrainCommand.run),
+    "eval": (EvalCommand.help, EvalCommand.run),
+]
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard let name = arguments.first, !["--help", "-h", "help"].contains(name) || arguments.count > 1 else {
+    print(mainHelp)
+    exit(arguments.isEmpty ? 2 : 0)
+}
+if name == "help" {
+    guard let command = commands[arguments[1]] else { fail("unknown command '\(arguments[1])'.", status: 2) }
+    print(command.help)
+    exit(0)
+}
+guard let command = commands[name] else {
+    fail("unknown command '\(name)'; run 'pcmoe --help' for the list.", status: 2)
+}
+do {
+    try command.run(Array(arguments.dropFirst()))
+} catch let error as UsageError {
+    fail("\(error.message) Run 'pcmoe \(name) --help' for the options.", status: 2)
+} catch let error as PCMoEError {
+    fail(error.message, status: 1)
+} catch {
+    fail("\(error)", status: 1)
+}

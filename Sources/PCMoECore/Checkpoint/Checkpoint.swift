@@ -1,0 +1,113 @@
+import Foundation
+
+/// Checkpoints: a safetensors file holding the weights under their model
+/// names, the AdamW moments, and metadata with the format, the model
+/// configuration, the training options and the step counter.
+///
+/// Metadata keys: `format` = "pcmoe-checkpoint", `format_version` (see
+/// ``formatVersion``), `config` (JSON of ``ModelConfig``), `training` (JSON of
+/// ``TrainingOptions``), `step` (steps taken). Moments are stored as
+/// `optimizer.m.<name>` and `optimizer.v.<name>`.
+public enum Checkpoint {
+    /// The version this build writes and the only one it reads.
+    public static let formatVersion = 1
+    static let formatName = "pcmoe-checkpoint"
+
+    /// Writes the trainer's model, optimizer and step to `path` atomically.
+    /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be written; an
+    ///   existing file at `path` is then left untouched.
+    public static func save(_ trainer: Trainer, to path: String) throws {
+        let opt = trainer.optimizer
+        var tensors = trainer.model.weights.named
+        tensors += opt.firstMoment.named.map { ("optimizer.m." + $0.name, $0.tensor) }
+        tensors += opt.secondMoment.named.map { ("optimizer.v." + $0.name, $0.tensor) }
+        let metadata = [
+            "format": formatName,
+            "format_version": String(formatVersion),
+            "config": try json(trainer.model.config),
+            "training": try json(trainer.options),
+            "step": String(opt.stepCount),
+        ]
+        try SafeTensors.write(path: path, tensors: tensors, metadata: metadata)
+    }
+
+    /// Rebuilds a trainer from a checkpoint, ready to take step `step + 1`.
+    ///
+    /// The model configuration and training options come from the file.
+    /// - Throws: ``PCMoEError/invalidCheckpoint(_:)`` for a foreign, truncated
+    ///   or mismatched file, and the errors of ``Trainer/init(config:options:corpus:ledger:)``.
+    public static func resume(from path: String, corpus: Corpus, ledger: MemoryLedger = MemoryLedger()) throws
+        -> Trainer {
+        let (file, header) = try open(path)
+        let trainer = try Trainer(config: header.config, options: header.options, corpus: corpus, ledger: ledger)
+        try loadTensors(trainer.model.weights, from: file, prefix: "")
+        try loadTensors(trainer.optimizer.firstMoment, from: file, prefix: "optimizer.m.")
+        try loadTensors(trainer.optimizer.secondMoment, from: file, prefix: "optimizer.v.")
+        trainer.optimizer.stepCount = header.step
+        return trainer
+    }
+
+    /// Loads the model of a checkpoint, without optimizer state, for evaluation.
+    public static func loadModel(from path: String, ledger: MemoryLedger = MemoryLedger()) throws
+        -> (model: MoEModel, header: CheckpointHeader) {
+        let (file, header) = try open(path)
+        let model = try MoEModel(config: header.config, seed: header.options.seed, ledger: ledger)
+        try loadTensors(model.weights, from: file, prefix: "")
+        return (model, header)
+    }
+
+    /// Reads the file and checks its format, version and metadata.
+    public static func open(_ path: String) throws -> (SafeTensorsFile, CheckpointHeader) {
+        let file = try SafeTensorsFile.read(path: path)
+        let meta = file.metadata
+        guard meta["format"] == formatName else {
+            throw PCMoEError.invalidCheckpoint(
+                "\(path) is a safetensors file but not a pcmoe checkpoint (its metadata has no format \"\(formatName)\").")
+        }
+        guard meta["format_version"] == String(formatVersion) else {
+            throw PCMoEError.invalidCheckpoint(
+                "\(path) has checkpoint format version \(meta["format_version"] ?? "none"); this build reads version \(formatVersion) only.")
+        }
+        let config: ModelConfig = try decode(meta["config"], "config", path)
+        let options: TrainingOptions = try decode(meta["training"], "training", path)
+        guard let stepText = meta["step"], let step = Int(stepText), step >= 0 else {
+            throw PCMoEError.invalidCheckpoint("\(path) has no valid step counter in its metadata.")
+        }
+        do {
+            try config.validate()
+            try options.validate()
+        } catch let error as PCMoEError {
+            throw PCMoEError.invalidCheckpoint("\(path) holds an invalid configuration: \(error.message)")
+        }
+        return (file, CheckpointHeader(config: config, options: options, step: step))
+    }
+
+    private static func loadTensors(_ weights: ModelWeights, from file: SafeTensorsFile, prefix: String) throws {
+        for (name, tensor) in weights.named {
+            try file.load(prefix + name, into: tensor)
+        }
+    }
+
+    private static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func decode<T: Decodable>(_ text: String?, _ key: String, _ path: String) throws -> T {
+        guard let text, let value = try? JSONDecoder().decode(T.self, from: Data(text.utf8)) else {
+            throw PCMoEError.invalidCheckpoint("\(path) has a missing or unreadable \"\(key)\" entry in its metadata.")
+        }
+        return value
+    }
+}
+
+/// The metadata of a checkpoint.
+public struct CheckpointHeader: Equatable, Sendable {
+    /// The model's sizes.
+    public let config: ModelConfig
+    /// The training options of the run that wrote it.
+    public let options: TrainingOptions
+    /// Steps taken when it was written.
+    public let step: Int
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// Validation loss of a model over held-out bytes.
+public struct EvaluationResult: Equatable, Sendable {
+    /// Mean next-byte cross-entropy in nats.
+    public let loss: Double
+    /// Predicted bytes that were scored.
+    public let tokens: Int
+
+    /// The loss in bits per byte: loss / ln 2.
+    public var bitsPerByte: Double { loss / log(2) }
+}
+
+extension MoEModel {
+    /// Scores `bytes` in consecutive windows of T + 1 bytes that overlap by
+    /// one byte (every byte after the first is predicted once), `batch`
+    /// windows per forward pass, stopping after `maxWindows` windows if given.
+    ///
+    /// - Throws: ``PCMoEError/invalidData(_:)`` when `bytes` is shorter than T + 1.
+    public func evaluate(_ bytes: ArraySlice<UInt8>, batch: Int = 16, maxWindows: Int? = nil) throws
+        -> EvaluationResult {
+        let t = config.sequence
+        var windows = bytes.count > t ? (bytes.count - 1) / t : 0
+        if let maxWindows { windows = min(windows, maxWindows) }
+        guard windows > 0 else {
+            throw PCMoEError.invalidData(
+                "the validation text has \(bytes.count) bytes, fewer than one sequence of \(t + 1); use more data or a smaller seq_len.")
+        }
+        var total = 0.0
+        var first = 0
+        while first < windows {
+            let count = min(batch, windows - first)
+            var tokens = [UInt8]()
+            tokens.reserveCapacity(count * (t + 1))
+            for w in first..<(first + count) {
+                let start = bytes.startIndex + w * t
+                tokens += bytes[start..<(start + t + 1)]
+            }
+            let pass = try forward(tokens: tokens, batch: count, training: false)
+            total += pass.crossEntropy * Double(count * t)
+            first += count
+        }
+        return EvaluationResult(loss: total / Double(windows * t), tokens: windows * t)
+    }
+}

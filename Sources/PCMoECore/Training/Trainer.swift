@@ -1,0 +1,76 @@
+/// What one training step did.
+public struct StepMetrics: Equatable, Sendable {
+    /// The step number, from 1.
+    public let step: Int
+    /// The training loss: cross-entropy + 0.01 · Σ balance losses.
+    public let loss: Double
+    /// Mean next-byte cross-entropy in nats.
+    public let crossEntropy: Double
+    /// Σ over layers of the load-balancing loss.
+    public let balanceLoss: Double
+    /// The learning rate used.
+    public let learningRate: Double
+    /// The global gradient norm before clipping.
+    public let gradientNorm: Double
+    /// Predicted bytes in the batch, B · T.
+    public let tokens: Int
+}
+
+/// Trains one model on one corpus: batches, forward, backward, clipping and AdamW.
+///
+/// Not thread-safe: one step at a time.
+public final class Trainer {
+    /// The model being trained.
+    public let model: MoEModel
+    /// Its optimizer; `optimizer.stepCount` is the number of steps taken.
+    public let optimizer: AdamW
+    /// Run length, batch, rates and seed.
+    public let options: TrainingOptions
+    /// The training batches.
+    public let sampler: BatchSampler
+
+    /// A freshly initialised model and optimizer for `corpus`.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for bad sizes or options,
+    ///   ``PCMoEError/invalidData(_:)`` when the corpus is shorter than one sequence.
+    public init(config: ModelConfig, options: TrainingOptions, corpus: Corpus,
+                ledger: MemoryLedger = MemoryLedger()) throws {
+        try config.validate()
+        try options.validate()
+        try corpus.requireLength(config.sequence + 1)
+        model = try MoEModel(config: config, seed: options.seed, ledger: ledger)
+        optimizer = AdamW(parameters: model.weights, gradients: model.gradients, settings: options.adamW,
+                          ledger: ledger)
+        self.options = options
+        sampler = BatchSampler(bytes: corpus.train, batch: options.batch, window: config.sequence + 1,
+                               seed: options.seed)
+    }
+
+    /// Steps taken so far.
+    public var step: Int { optimizer.stepCount }
+
+    /// Runs one step on the next batch.
+    /// - Throws: ``PCMoEError/nonFinite(_:)`` naming the step and the tensor
+    ///   when the loss or a gradient is NaN or infinite; the weights are then
+    ///   left as they were before the step.
+    public func trainStep() throws -> StepMetrics {
+        let next = step + 1
+        let tokens = sampler.batch(step: next)
+        model.gradients.zero()
+        let pass = try model.forward(tokens: tokens, batch: options.batch, training: true)
+        guard pass.loss.isFinite else {
+            model.experts.discardPending()
+            throw PCMoEError.nonFinite("training stopped at step \(next): the loss is \(pass.loss).")
+        }
+        try model.backward(pass)
+        if let bad = model.gradients.named.first(where: { !$0.tensor.isFinite }) {
+            throw PCMoEError.nonFinite(
+                "training stopped at step \(next): the gradient of \(bad.name) holds NaN or infinite values.")
+        }
+        let norm = clipGradients(model.gradients, maxNorm: options.clipNorm)
+        let rate = options.schedule.rate(step: next)
+        optimizer.step(rate: rate)
+        return StepMetrics(step: next, loss: pass.loss, crossEntropy: pass.crossEntropy,
+                           balanceLoss: pass.balanceLosses.reduce(0, +), learningRate: rate,
+                           gradientNorm: norm, tokens: options.batch * model.config.sequence)
+    }
+}

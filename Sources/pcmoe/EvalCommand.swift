@@ -1,0 +1,52 @@
+import Foundation
+import PCMoECore
+
+enum EvalCommand {
+    static let help = """
+        Usage: pcmoe eval --checkpoint FILE --data PATH [--data PATH ...] [options]
+
+        Scores a checkpoint on the validation part (the last 10 %) of the given data
+        and prints the loss in nats and in bits per byte.
+
+          --checkpoint FILE     checkpoint written by pcmoe train (required)
+          --data PATH           text file, gzip file (.gz, .dz) or folder; repeatable (required)
+          --split NAME          validation, train or all (default validation)
+          --batch N             sequences per forward pass (default 16)
+          --max-windows N       most sequences to score; 0 for all (default 0)
+          --threads N           threads for matrix products (default: OpenBLAS's choice)
+          --json                print one JSON object instead of text
+        """
+
+    static func run(_ arguments: [String]) throws {
+        var args = Arguments(arguments)
+        if args.flag("--help") || args.flag("-h") {
+            print(help)
+            return
+        }
+        guard let path = try args.value("--checkpoint") else { throw UsageError(message: "--checkpoint is required.") }
+        let paths = try args.values("--data")
+        guard !paths.isEmpty else { throw UsageError(message: "--data is required.") }
+        let split = try args.value("--split") ?? "validation"
+        guard ["validation", "train", "all"].contains(split) else {
+            throw UsageError(message: "--split must be validation, train or all, got '\(split)'.")
+        }
+        let batch = try args.int("--batch") ?? 16
+        let maxWindows = try args.int("--max-windows", minimum: 0) ?? 0
+        let threads = try args.int("--threads")
+        let json = args.flag("--json")
+        try args.finish()
+
+        if let threads { setMathThreads(threads) }
+        let (model, header) = try Checkpoint.loadModel(from: path)
+        let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
+        let bytes = split == "validation" ? corpus.validation : split == "train" ? corpus.train : corpus.bytes[...]
+        let r = try model.evaluate(bytes, batch: batch, maxWindows: maxWindows > 0 ? maxWindows : nil)
+        if json {
+            print(String(format: "{\"checkpoint\":\"%@\",\"step\":%d,\"split\":\"%@\",\"loss\":%.6f,\"bpb\":%.6f,\"tokens\":%d}",
+                         path, header.step, split, r.loss, r.bitsPerByte, r.tokens))
+        } else {
+            print(String(format: "%@ (step %d), %@ split: loss %.4f nats, %.3f bits per byte over %d bytes",
+                         path, header.step, split, r.loss, r.bitsPerByte, r.tokens))
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import PCMoECore
+
+/// The model-size options shared by commands that build a model.
+enum ModelOptions {
+    static let help = """
+          --config FILE         JSON file with model sizes (keys d_model, n_heads, n_layers,
+                                n_experts, top_k, expert_hidden, seq_len); flags below override it
+          --d-model N           width of the residual stream (default 256)
+          --heads N             attention heads; d-model / heads must be even (default 4)
+          --layers N            transformer layers (default 4)
+          --experts N           experts per MoE layer (default 8)
+          --top-k N             experts picked per byte, at most --experts (default 2)
+          --expert-hidden N     hidden width of each expert (default 512)
+          --seq-len N           bytes of context per sequence (default 128)
+        """
+
+    static let names = ["--config", "--d-model", "--heads", "--layers", "--experts", "--top-k",
+                        "--expert-hidden", "--seq-len"]
+
+    /// Reads the model options; sizes are validated later by the model.
+    static func parse(_ args: inout Arguments) throws -> ModelConfig {
+        var config = ModelConfig()
+        if let path = try args.value("--config") {
+            config = try load(path)
+        }
+        let fields: [(String, WritableKeyPath<ModelConfig, Int>)] = [
+            ("--d-model", \.dModel), ("--heads", \.heads), ("--layers", \.layers), ("--experts", \.experts),
+            ("--top-k", \.topK), ("--expert-hidden", \.expertHidden), ("--seq-len", \.sequence),
+        ]
+        for (name, key) in fields {
+            if let value = try args.int(name, minimum: Int.min) { config[keyPath: key] = value }
+        }
+        return config
+    }
+
+    private static func load(_ path: String) throws -> ModelConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw PCMoEError.io("cannot read the config file \(path); check the path and its permissions.")
+        }
+        do {
+            return try JSONDecoder().decode(ModelConfig.self, from: data)
+        } catch {
+            throw PCMoEError.invalidArgument(
+                "the config file \(path) is not valid: it must be a JSON object with the integer keys d_model, n_heads, n_layers, n_experts, top_k, expert_hidden and seq_len.")
+        }
+    }
+}

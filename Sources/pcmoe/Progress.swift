@@ -1,0 +1,88 @@
+import Foundation
+import PCMoECore
+
+/// Shows training progress: a live line rewritten in place on a terminal, or
+/// one plain line per `every` steps otherwise.
+final class ProgressReporter {
+    private let totalSteps: Int
+    private let every: Int
+    private let live = isatty(STDERR_FILENO) == 1
+    private let started = Date()
+    private var windowStart = Date()
+    private var windowTokens = 0
+    private var firstStep: Int?
+    private var tokensPerSecond = 0.0
+
+    init(totalSteps: Int, every: Int) {
+        self.totalSteps = totalSteps
+        self.every = every
+    }
+
+    /// Records a finished step and prints when due.
+    func record(_ m: StepMetrics) {
+        if firstStep == nil { firstStep = m.step }
+        windowTokens += m.tokens
+        let now = Date()
+        let span = now.timeIntervalSince(windowStart)
+        if span >= 1 || m.step == totalSteps || m.step % every == 0 {
+            tokensPerSecond = span > 0 ? Double(windowTokens) / span : 0
+            windowStart = now
+            windowTokens = 0
+        }
+        let line = String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  %@ left",
+                          m.step, totalSteps, m.loss, m.learningRate, tokensPerSecond, timeLeft(after: m.step))
+        if live {
+            FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
+            if m.step == totalSteps { FileHandle.standardError.write(Data("\n".utf8)) }
+        } else if m.step % every == 0 || m.step == totalSteps || m.step == firstStep {
+            print(line)
+        }
+    }
+
+    /// Prints a message on its own line, clearing a live line first.
+    func say(_ text: String) {
+        if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        print(text)
+    }
+
+    private func timeLeft(after step: Int) -> String {
+        let done = step - (firstStep ?? step) + 1
+        let perStep = Date().timeIntervalSince(started) / Double(max(done, 1))
+        let seconds = Int(perStep * Double(totalSteps - step))
+        return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m"
+            : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
+    }
+}
+
+/// Writes metrics as JSON lines, one object per line, flushed as written.
+final class MetricsWriter {
+    private let handle: FileHandle
+
+    /// Opens `path` for appending, creating it when missing.
+    init(path: String) throws {
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw PCMoEError.io("cannot create the metrics file \(path); check that its folder exists and is writable.")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw PCMoEError.io("cannot open the metrics file \(path) for writing.")
+        }
+        handle.seekToEndOfFile()
+        self.handle = handle
+    }
+
+    func step(_ m: StepMetrics, seconds: Double) {
+        write(String(format: "{\"event\":\"step\",\"step\":%d,\"loss\":%.6f,\"cross_entropy\":%.6f,\"balance_loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens\":%d,\"elapsed_s\":%.3f}",
+                     m.step, m.loss, m.crossEntropy, m.balanceLoss, m.learningRate, m.gradientNorm, m.tokens, seconds))
+    }
+
+    func evaluation(step: Int, _ r: EvaluationResult) {
+        write(String(format: "{\"event\":\"eval\",\"step\":%d,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"tokens\":%d}",
+                     step, r.loss, r.bitsPerByte, r.tokens))
+    }
+
+    private func write(_ line: String) {
+        handle.write(Data((line + "\n").utf8))
+    }
+}

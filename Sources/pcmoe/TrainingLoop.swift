@@ -1,0 +1,65 @@
+import Foundation
+import PCMoECore
+
+/// Runs a trainer to the end of its schedule, reporting, evaluating and
+/// saving on the way, then prints the final validation result.
+struct TrainingLoop {
+    let trainer: Trainer
+    let corpus: Corpus
+    let out: String?
+    let report: ReportOptions
+    let metrics: MetricsWriter?
+
+    func run() throws {
+        let total = trainer.options.steps
+        let config = trainer.model.config
+        print("model: d_model \(config.dModel), \(config.heads) heads, \(config.layers) layers, \(config.experts) experts, top-\(config.topK), expert_hidden \(config.expertHidden), seq_len \(config.sequence); \(trainer.model.weights.parameterCount) parameters")
+        print("data: \(corpus.train.count) training bytes, \(corpus.validation.count) validation bytes")
+        if trainer.step > 0 { print("resuming after step \(trainer.step) of \(total)") }
+
+        let progress = ProgressReporter(totalSteps: total, every: report.logEvery)
+        let started = Date()
+        while trainer.step < total {
+            let m: StepMetrics
+            do {
+                m = try trainer.trainStep()
+            } catch let error as PCMoEError {
+                progress.say("")
+                if let out, FileManager.default.fileExists(atPath: out) {
+                    throw PCMoEError.nonFinite("\(error.message) The last good checkpoint \(out) is kept.")
+                }
+                throw error
+            }
+            progress.record(m)
+            metrics?.step(m, seconds: Date().timeIntervalSince(started))
+            if report.evalEvery > 0, m.step % report.evalEvery == 0, m.step < total {
+                let r = try evaluate()
+                progress.say(String(format: "step %d: validation loss %.4f, %.3f bits per byte", m.step, r.loss, r.bitsPerByte))
+            }
+            if let out, report.saveEvery > 0, m.step % report.saveEvery == 0, m.step < total {
+                try Checkpoint.save(trainer, to: out)
+            }
+        }
+        try finish(started: started)
+    }
+
+    private func evaluate() throws -> EvaluationResult {
+        let limit = report.evalWindows > 0 ? report.evalWindows : nil
+        let r = try trainer.model.evaluate(corpus.validation, batch: trainer.options.batch, maxWindows: limit)
+        metrics?.evaluation(step: trainer.step, r)
+        return r
+    }
+
+    private func finish(started: Date) throws {
+        if let out {
+            try Checkpoint.save(trainer, to: out)
+            print("saved \(out) at step \(trainer.step)")
+        }
+        let r = try evaluate()
+        let ledger = trainer.model.ledger
+        let peaks = TensorKind.allCases.map { "\($0) \(ledger.peakBytes($0) / 1024) KiB" }.joined(separator: ", ")
+        print("peak tensor memory: \(peaks); total \(ledger.peakTotalBytes / 1024) KiB")
+        print(String(format: "final: step %d, validation loss %.4f nats, %.3f bits per byte over %d bytes (%.1f s)",
+                     trainer.step, r.loss, r.bitsPerByte, r.tokens, Date().timeIntervalSince(started)))
+    }
+}
