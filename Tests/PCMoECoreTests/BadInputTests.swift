@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+@testable import PCMoECore
+
+/// The message of the PCMoEError that `body` throws, or nil.
+func errorMessage(_ body: () throws -> Void) -> String? {
+    do {
+        try body()
+        return nil
+    } catch let error as PCMoEError {
+        return error.message
+    } catch {
+        return "unexpected error type: \(error)"
+    }
+}
+
+@Test(arguments: [
+    (ModelConfig(dModel: 10, heads: 3, layers: 1, experts: 2, topK: 1, expertHidden: 4, sequence: 4), "not divisible by n_heads 3"),
+    (ModelConfig(dModel: 6, heads: 2, layers: 1, experts: 2, topK: 1, expertHidden: 4, sequence: 4), "head width d_model / n_heads = 3 is odd"),
+    (ModelConfig(dModel: 8, heads: 2, layers: 1, experts: 2, topK: 3, expertHidden: 4, sequence: 4), "top_k 3 is larger than n_experts 2"),
+    (ModelConfig(dModel: 0, heads: 2, layers: 1, experts: 2, topK: 1, expertHidden: 4, sequence: 4), "d_model is 0"),
+    (ModelConfig(dModel: 8, heads: 2, layers: -1, experts: 2, topK: 1, expertHidden: 4, sequence: 4), "n_layers is -1"),
+    (ModelConfig(dModel: 8, heads: 2, layers: 1, experts: 2, topK: 1, expertHidden: 4, sequence: 0), "seq_len is 0"),
+])
+func invalidConfigIsRejected(config: ModelConfig, expected: String) {
+    let message = errorMessage { _ = try MoEModel(config: config, seed: 1) }
+    #expect(message?.contains(expected) == true, "got: \(message ?? "no error")")
+}
+
+@Test func invalidOptionsAreRejected() {
+    var options = TrainingOptions()
+    options.steps = 0
+    #expect(errorMessage { try options.validate() }?.contains("steps is 0") == true)
+    options = TrainingOptions()
+    options.learningRate = -1
+    #expect(errorMessage { try options.validate() }?.contains("learning rate is -1") == true)
+    options = TrainingOptions()
+    options.batch = -3
+    #expect(errorMessage { try options.validate() }?.contains("batch is -3") == true)
+}
+
+@Test func corpusShorterThanOneSequence() {
+    let corpus = Corpus(name: "short.txt", bytes: Array(repeating: 65, count: 40))
+    let message = errorMessage {
+        _ = try Trainer(config: tinyConfig(), options: tinyOptions(steps: 1), corpus: Corpus(name: "short.txt", bytes: Array(corpus.bytes.prefix(30))))
+    }
+    #expect(message?.contains("short.txt") == true, "got: \(message ?? "no error")")
+}
+
+/// A trainer saved to a fresh checkpoint, for tampering.
+func savedCheckpoint(_ folder: String) throws -> String {
+    let path = folder + "/good.ckpt"
+    let trainer = try Trainer(config: tinyConfig(), options: tinyOptions(steps: 2), corpus: patternCorpus())
+    _ = try trainer.trainStep()
+    try Checkpoint.save(trainer, to: path)
+    return path
+}
+
+@Test func truncatedCheckpointIsRejected() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = try savedCheckpoint(folder)
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    for cut in [4, 100, data.count / 2, data.count - 1] {
+        let broken = folder + "/cut\(cut).ckpt"
+        try data.prefix(cut).write(to: URL(fileURLWithPath: broken))
+        let message = errorMessage { _ = try Checkpoint.loadModel(from: broken) }
+        #expect(message?.contains(broken) == true, "cut at \(cut): \(message ?? "no error")")
+    }
+}
+
+@Test func foreignFileIsRejected() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/notes.txt"
+    try Data("These are notes, not weights.\n".utf8).write(to: URL(fileURLWithPath: path))
+    let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
+    #expect(message?.contains("not a safetensors file") == true, "got: \(message ?? "no error")")
+
+    // A valid safetensors file without pcmoe metadata.
+    let other = folder + "/other.safetensors"
+    try SafeTensors.write(path: other, tensors: [("x", Tensor([2]))], metadata: [:])
+    let otherMessage = errorMessage { _ = try Checkpoint.loadModel(from: other) }
+    #expect(otherMessage?.contains("not a pcmoe checkpoint") == true, "got: \(otherMessage ?? "no error")")
+}
+
+@Test func otherFormatVersionIsRejected() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let good = try savedCheckpoint(folder)
+    let file = try SafeTensorsFile.read(path: good)
+    var metadata = file.metadata
+    metadata["format_version"] = "99"
+    let path = folder + "/v99.ckpt"
+    let model = try Checkpoint.loadModel(from: good).model
+    try SafeTensors.write(path: path, tensors: model.weights.named, metadata: metadata)
+    let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
+    #expect(message?.contains("version 99") == true, "got: \(message ?? "no error")")
+}
+
+@Test func checkpointOfOtherShapeIsRejected() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let good = try savedCheckpoint(folder)
+    var metadata = try SafeTensorsFile.read(path: good).metadata
+    // The metadata claims d_model 16 while the tensors have d_model 8.
+    metadata["config"] = metadata["config"]!.replacingOccurrences(of: "\"d_model\":8", with: "\"d_model\":16")
+    let model = try Checkpoint.loadModel(from: good).model
+    let path = folder + "/shape.ckpt"
+    try SafeTensors.write(path: path, tensors: model.weights.named, metadata: metadata)
+    let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
+    #expect(message?.contains("tok_emb") == true, "got: \(message ?? "no error")")
+}
+
+@Test func nonFiniteLossNamesTheStep() throws {
+    let trainer = try Trainer(config: tinyConfig(), options: tinyOptions(steps: 5), corpus: patternCorpus())
+    _ = try trainer.trainStep()
+    trainer.model.weights.finalNorm[0] = .nan
+    let message = errorMessage { _ = try trainer.trainStep() }
+    #expect(message?.contains("step 2") == true, "got: \(message ?? "no error")")
+    #expect(trainer.step == 1, "a failed step must not advance the optimizer")
+}
+
+/// Local experts whose backward returns NaN input gradients, as a faulty
+/// remote owner might.
+final class PoisonedExperts: ExpertCompute {
+    let inner: ExpertCompute
+
+    init(_ inner: ExpertCompute) { self.inner = inner }
+
+    func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor] {
+        try inner.forward(layer: layer, batches: batches, keepForBackward: keepForBackward)
+    }
+
+    func backward(layer: Int, gradients: [ExpertBatch]) throws -> [Tensor] {
+        let grads = try inner.backward(layer: layer, gradients: gradients)
+        for g in grads where g.count > 0 { g[0] = .nan }
+        return grads
+    }
+
+    func discardPending() { inner.discardPending() }
+}
+
+@Test func nonFiniteGradientNamesTheTensor() throws {
+    let trainer = try Trainer(config: tinyConfig(), options: tinyOptions(steps: 5), corpus: patternCorpus())
+    let before = trainer.model.weights.lmHead.values
+    trainer.model.experts = PoisonedExperts(trainer.model.experts)
+    let message = errorMessage { _ = try trainer.trainStep() }
+    #expect(message?.contains("step 1") == true, "got: \(message ?? "no error")")
+    #expect(message?.contains("the gradient of tok_emb") == true, "got: \(message ?? "no error")")
+    #expect(trainer.step == 0)
+    #expect(trainer.model.weights.lmHead.values == before, "a failed step must leave the weights unchanged")
+}
