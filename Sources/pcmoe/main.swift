@@ -9,6 +9,7 @@ let mainHelp = """
     Commands:
       train     train one model on text files, gzip files or folders
       eval      report a checkpoint's validation loss and bits per byte
+      logits    write a checkpoint's next-byte logits for some bytes, as raw float32
       help      show this text, or a command's options: pcmoe help train
 
     Run 'pcmoe COMMAND --help' for the options of a command.
@@ -27,6 +28,7 @@ func fail(_ text: String, status: Int32) -> Never {
 let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
     "train": (TrainCommand.help, TrainCommand.run),
     "eval": (EvalCommand.help, EvalCommand.run),
+    "logits": (LogitsCommand.help, LogitsCommand.run),
 ]
 
 var arguments = Array(CommandLine.arguments.dropFirst())

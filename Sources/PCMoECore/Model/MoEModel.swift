@@ -67,7 +67,7 @@ public final class MoEModel {
     /// gradient of the loss with respect to the logits.
     /// - Precondition: `tokens.count == batch · (T + 1)`.
     public func forward(tokens: [UInt8], batch: Int, training: Bool) throws -> ForwardPass {
-        let (t, d) = (config.sequence, config.dModel)
+        let t = config.sequence
         precondition(tokens.count == batch * (t + 1), "\(tokens.count) tokens for \(batch) × \(t + 1)")
         let n = batch * t
         var inputs = [Int32](), targets = [UInt8]()
@@ -80,10 +80,37 @@ public final class MoEModel {
             }
         }
 
-        var x = Tensor([n, d], ledger: ledger)
-        gatherRows(weights.tokEmb, index: inputs, into: x)
         let cache = training ? ModelCache() : nil
         cache?.inputs = inputs
+        let (x, balance) = try trunk(inputs, training: training, cache: cache)
+        let ce = head(x, targets: targets, cache: cache)
+        return ForwardPass(crossEntropy: ce, balanceLosses: balance, cache: cache)
+    }
+
+    /// The next-byte logits after each of the first `bytes.count` positions.
+    ///
+    /// Shorter inputs are padded to T positions, which causal attention makes
+    /// invisible to the positions before the padding. Returns [n, 256] values
+    /// row-major, n = `bytes.count`.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for an empty input or one longer than T.
+    public func logits(for bytes: [UInt8]) throws -> [Float] {
+        let (t, d, v) = (config.sequence, config.dModel, ModelConfig.vocabulary)
+        guard !bytes.isEmpty, bytes.count <= t else {
+            throw PCMoEError.invalidArgument("the input has \(bytes.count) bytes; give 1 to seq_len = \(t) bytes.")
+        }
+        let inputs = (0..<t).map { $0 < bytes.count ? Int32(bytes[$0]) : 0 }
+        let (x, _) = try trunk(inputs, training: false, cache: nil)
+        let h = Tensor([t, d], ledger: ledger), rstd = Tensor([t], ledger: ledger)
+        rmsNormForward(x, weight: weights.finalNorm, into: h, rstd: rstd)
+        let logits = Tensor([t, v], ledger: ledger)
+        matmulForward(h, weights.lmHead, into: logits)
+        return Array(logits.values.prefix(bytes.count * v))
+    }
+
+    /// Embedding and every layer: the residual stream before the final norm.
+    private func trunk(_ inputs: [Int32], training: Bool, cache: ModelCache?) throws -> (Tensor, [Double]) {
+        var x = Tensor([inputs.count, config.dModel], ledger: ledger)
+        gatherRows(weights.tokEmb, index: inputs, into: x)
         var balance: [Double] = []
         for l in 0..<config.layers {
             let (next, layerCache) = try layerForward(x, layer: l, training: training)
@@ -91,8 +118,7 @@ public final class MoEModel {
             balance.append(layerCache.moe.balanceLoss)
             x = next
         }
-        let ce = head(x, targets: targets, cache: cache)
-        return ForwardPass(crossEntropy: ce, balanceLosses: balance, cache: cache)
+        return (x, balance)
     }
 
     private func layerForward(_ x: Tensor, layer l: Int, training: Bool) throws -> (Tensor, LayerCache) {

@@ -1,0 +1,40 @@
+import Foundation
+import PCMoECore
+
+enum LogitsCommand {
+    static let help = """
+        Usage: pcmoe logits --checkpoint FILE --input FILE --out FILE
+
+        Writes the model's next-byte logits for the bytes of --input: one row of 256
+        little-endian float32 values per input byte (the prediction after that byte),
+        with no header. The input holds 1 to seq_len bytes. Meant for checking another
+        implementation of the model against this one.
+
+          --checkpoint FILE     checkpoint written by pcmoe train (required)
+          --input FILE          the bytes to run (required)
+          --out FILE            where to write the logits (required)
+        """
+
+    static func run(_ arguments: [String]) throws {
+        var args = Arguments(arguments)
+        if args.flag("--help") || args.flag("-h") {
+            print(help)
+            return
+        }
+        guard let path = try args.value("--checkpoint") else { throw UsageError(message: "--checkpoint is required.") }
+        guard let input = try args.value("--input") else { throw UsageError(message: "--input is required.") }
+        guard let out = try args.value("--out") else { throw UsageError(message: "--out is required.") }
+        try args.finish()
+
+        guard let bytes = FileManager.default.contents(atPath: input) else {
+            throw PCMoEError.io("cannot read the input file \(input); check the path and its permissions.")
+        }
+        let (model, _) = try Checkpoint.loadModel(from: path)
+        let logits = try model.logits(for: Array(bytes))
+        let data = logits.withUnsafeBufferPointer { Data(buffer: $0) }
+        guard FileManager.default.createFile(atPath: out, contents: data) else {
+            throw PCMoEError.io("cannot write the logits file \(out); check that its folder exists and is writable.")
+        }
+        print("wrote \(logits.count / ModelConfig.vocabulary) rows of 256 logits to \(out)")
+    }
+}
