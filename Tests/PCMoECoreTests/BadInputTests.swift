@@ -27,6 +27,21 @@ func invalidConfigIsRejected(config: ModelConfig, expected: String) {
     #expect(message?.contains(expected) == true, "got: \(message ?? "no error")")
 }
 
+@Test func hugeSizesAreRefusedBeforeAllocating() {
+    let wide = ModelConfig(dModel: 1 << 20, heads: 2, layers: 1, experts: 1 << 20, topK: 1, expertHidden: 1 << 20, sequence: 4)
+    let message = errorMessage { _ = try MoEModel(config: wide, seed: 1) }
+    #expect(message?.contains("BLAS call can index") == true, "got: \(message ?? "no error")")
+
+    let deep = ModelConfig(dModel: 4096, heads: 32, layers: 4096, experts: 64, topK: 2, expertHidden: 4096, sequence: 4)
+    let deepMessage = errorMessage { _ = try MoEModel(config: deep, seed: 1) }
+    #expect(deepMessage?.contains("GiB of memory of this machine") == true, "got: \(deepMessage ?? "no error")")
+
+    var options = tinyOptions(steps: 1)
+    options.batch = 1 << 40
+    let batchMessage = errorMessage { _ = try Trainer(config: tinyConfig(), options: options, corpus: patternCorpus()) }
+    #expect(batchMessage != nil, "a batch of 2^40 sequences must be refused")
+}
+
 @Test func invalidOptionsAreRejected() {
     var options = TrainingOptions()
     options.steps = 0

@@ -62,5 +62,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         guard topK <= experts else {
             throw PCMoEError.invalidArgument("top_k \(topK) is larger than n_experts \(experts); use at most \(experts).")
         }
+        try validateMemory(batch: 1)
     }
 }

@@ -26,6 +26,7 @@ extension MoEModel {
             throw PCMoEError.invalidData(
                 "the validation text has \(bytes.count) bytes, fewer than one sequence of \(t + 1); use more data or a smaller seq_len.")
         }
+        try config.validateMemory(batch: min(batch, windows))
         var total = 0.0
         var first = 0
         while first < windows {

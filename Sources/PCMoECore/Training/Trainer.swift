@@ -36,6 +36,7 @@ public final class Trainer {
                 ledger: MemoryLedger = MemoryLedger()) throws {
         try config.validate()
         try options.validate()
+        try config.validateMemory(batch: options.batch)
         try corpus.requireLength(config.sequence + 1)
         model = try MoEModel(config: config, seed: options.seed, ledger: ledger)
         optimizer = AdamW(parameters: model.weights, gradients: model.gradients, settings: options.adamW,

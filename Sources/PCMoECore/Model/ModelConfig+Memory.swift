@@ -1,0 +1,43 @@
+import Foundation
+
+extension ModelConfig {
+    /// The number of float32 values in the weights with every expert, computed
+    /// in Double so that absurd sizes cannot overflow.
+    public var parameterCountEstimate: Double {
+        let (d, f, e, l, v) = (Double(dModel), Double(expertHidden), Double(experts), Double(layers),
+                               Double(Self.vocabulary))
+        return 2 * v * d + d + l * (4 * d * d + 2 * d + d * e + e * 3 * d * f)
+    }
+
+    /// Bytes one training step holds at its peak with `batch` sequences:
+    /// weights, gradients and two optimizer moments (16 bytes per value), plus
+    /// the activations kept for the backward pass, estimated from above.
+    public func trainingBytesEstimate(batch: Int) -> Double {
+        let (d, f, n) = (Double(dModel), Double(expertHidden), Double(batch) * Double(sequence))
+        let attentionProbs = Double(batch) * Double(heads) * Double(sequence) * Double(sequence)
+        let perLayer = 16 * n * d + 2 * attentionProbs + 4 * n * Double(experts) + Double(topK) * n * (4 * f + 3 * d)
+        let activations = Double(layers) * perLayer + 4 * n * (d + Double(Self.vocabulary))
+        return 16 * parameterCountEstimate + 4 * activations
+    }
+
+    /// Checks that the largest tensor fits a BLAS index and that training
+    /// with `batch` sequences fits in this machine's memory.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` with the sizes and the limit.
+    public func validateMemory(batch: Int) throws {
+        let n = Double(batch) * Double(sequence)
+        let largest = [Double(dModel) * Double(expertHidden), Double(dModel) * Double(dModel),
+                       n * Double(max(expertHidden, dModel, Self.vocabulary)),
+                       Double(sequence) * Double(sequence)].max()!
+        guard largest <= Double(Int32.max) else {
+            throw PCMoEError.invalidArgument(
+                "a tensor of these sizes would hold \(Int(largest)) values, more than the \(Int32.max) a BLAS call can index; use smaller sizes.")
+        }
+        let needed = trainingBytesEstimate(batch: batch)
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        guard needed <= available else {
+            throw PCMoEError.invalidArgument(String(
+                format: "training with these sizes and batch %d needs about %.1f GiB, more than the %.1f GiB of memory of this machine; use smaller sizes or a smaller batch.",
+                batch, needed / 1_073_741_824, available / 1_073_741_824))
+        }
+    }
+}
