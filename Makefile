@@ -39,6 +39,7 @@ build: deps
 
 test: build
 	$(SWIFT) test $(SWIFT_FLAGS)
+	bash Tests/Reference/check.sh $(BIN)/pcmoe
 
 # A short training run on the three real corpora: the loss falls and the run
 # ends with the validation bits per byte.

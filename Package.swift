@@ -19,9 +19,10 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(name: "CMalloc"),
         .target(
             name: "PCMoECore",
-            dependencies: ["COpenBLAS", "CZlib"]
+            dependencies: ["COpenBLAS", "CZlib", "CMalloc"]
         ),
         .executableTarget(name: "pcmoe", dependencies: ["PCMoECore"]),
         .executableTarget(name: "PCMoEBench", dependencies: ["PCMoECore", "COpenBLAS"]),

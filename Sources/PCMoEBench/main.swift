@@ -78,6 +78,9 @@ func run(_ bench: BenchCase, steps: Int, sgemmGFlops: Double) throws -> String {
                   mib(.gradients), mib(.optimizerState), mib(.activations), Double(peakResidentKiB()) / 1024)
 }
 
+// Keep freed tensor memory in the heap instead of returning it to the
+// system after every step; see keepFreedMemory().
+keepFreedMemory()
 let steps = option("--steps", default: 10)
 let threads = option("--threads", default: 0)
 if threads > 0 { setMathThreads(threads) }

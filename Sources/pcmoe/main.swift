@@ -44,6 +44,7 @@ if name == "help" {
 guard let command = commands[name] else {
     fail("unknown command '\(name)'; run 'pcmoe --help' for the list.", status: 2)
 }
+keepFreedMemory()
 do {
     try command.run(Array(arguments.dropFirst()))
 } catch let error as UsageError {

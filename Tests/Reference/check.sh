@@ -101,9 +101,10 @@ train "$work/init.ckpt" "${init_sizes[@]}" --lr 1e-30
 record "initialisation, seed 1, learning rate 1e-30" \
     "$work/model_reference" init "$work/init.ckpt" 0 0
 
-# One real step, taken back with the checkpoint's AdamW moments and the
-# learning-rate schedule: this also checks the optimizer section.
-train "$work/step1.ckpt" "${init_sizes[@]}" --lr 1e-2
+# One real step at the full learning rate (all of the one step is warm-up),
+# taken back with the checkpoint's AdamW moments: this also checks the
+# optimizer update, including that weight decay comes before the Adam step.
+train "$work/step1.ckpt" "${init_sizes[@]}" --lr 1e-2 --warmup 1
 record "initialisation, one AdamW step taken back" \
     "$work/model_reference" init "$work/step1.ckpt" 0 1e-6
 

@@ -43,7 +43,7 @@ static float *read_logits(const char *path, size_t *count)
         exit(2);
     }
     if (ferror(file) || got != 0 || used % VOCAB != 0 || used == 0) {
-        fprintf(stderr, "compare_logits: error: %s is not a non-empty file of float32 rows of %d\n",
+        fprintf(stderr, "compare_logits: error: %s is empty or not a whole number of rows of %d float32\n",
                 path, VOCAB);
         exit(2);
     }

@@ -158,8 +158,8 @@ static unsigned json_hex4(JsonParser *p)
     return value;
 }
 
-/* Parses a string token; \u escapes outside the Basic Multilingual Plane
- * (surrogate pairs) are rejected because no pcmoe key or value needs them. */
+/* Parses a string token. It rejects \u escapes of surrogate pairs (characters
+ * outside the Basic Multilingual Plane) because no pcmoe key or value needs them. */
 static char *json_parse_string(JsonParser *p)
 {
     json_expect(p, '"');
@@ -710,10 +710,10 @@ static void pick_top_k(const float *p, int experts, int k, int *picked)
     for (int slot = 0; slot < k; slot++) {
         int best = -1;
         for (int e = 0; e < experts; e++) {
-            int taken = 0;
+            int already_picked = 0;
             for (int s = 0; s < slot; s++)
-                taken |= picked[s] == e;
-            if (!taken && (best < 0 || p[e] > p[best]))
+                already_picked |= picked[s] == e;
+            if (!already_picked && (best < 0 || p[e] > p[best]))
                 best = e;
         }
         picked[slot] = best;
@@ -898,7 +898,8 @@ static const Tensor *require_moment(const Checkpoint *c, const char *kind, const
     return moment;
 }
 
-/* Learning rate of step s (from 1) following the schedule in the page. */
+/* Returns the learning rate of step s (counted from 1): linear warm-up to the
+ * peak, then cosine decay to min_lr_ratio times the peak. */
 static double learning_rate_at(const TrainingConfig *t, uint64_t step)
 {
     double peak = t->learning_rate, floor_rate = t->min_lr_ratio * peak;
@@ -920,7 +921,7 @@ static double undo_first_step(double weight, double m, double v, double rate, do
 
 /* Compares one checkpoint tensor with its initial values; returns the largest
  * absolute difference. */
-static double compare_initial_tensor(const Checkpoint *c, const Tensor *t, double rate, int shown)
+static double compare_initial_tensor(const Checkpoint *c, const Tensor *t, double rate, int values_to_print)
 {
     const Tensor *m = c->step == 1 ? require_moment(c, "m", t) : NULL;
     const Tensor *v = c->step == 1 ? require_moment(c, "v", t) : NULL;
@@ -936,19 +937,19 @@ static double compare_initial_tensor(const Checkpoint *c, const Tensor *t, doubl
         double difference = fabs(found - expected);
         if (difference > max_difference)
             max_difference = difference;
-        if ((int)i < shown)
+        if ((int)i < values_to_print)
             printf("  %-36s [%zu]  generated % .9e  checkpoint % .9e\n", t->name, i, expected, found);
     }
     return max_difference;
 }
 
-static int should_show(const char *name)
+static int should_print(const char *name)
 {
     return strcmp(name, "tok_emb") == 0 || strcmp(name, "layers.0.moe.experts.1.gate") == 0 ||
            strcmp(name, "lm_head") == 0 || strcmp(name, "layers.0.attn_norm.weight") == 0;
 }
 
-static int run_init_check(const char *checkpoint_path, int shown, double tolerance)
+static int run_init_check(const char *checkpoint_path, int values_to_print, double tolerance)
 {
     Checkpoint c = load_checkpoint(checkpoint_path);
     if (c.step > 1)
@@ -963,7 +964,7 @@ static int run_init_check(const char *checkpoint_path, int shown, double toleran
         const Tensor *t = &c.tensors[i];
         if (strncmp(t->name, "optimizer.", 10) == 0)
             continue;
-        double difference = compare_initial_tensor(&c, t, rate, should_show(t->name) ? shown : 0);
+        double difference = compare_initial_tensor(&c, t, rate, should_print(t->name) ? values_to_print : 0);
         if (difference > worst) {
             worst = difference;
             worst_name = t->name;
@@ -991,7 +992,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     if (argc >= 3 && argc <= 5 && strcmp(argv[1], "init") == 0) {
-        uint64_t shown = argc >= 4 ? parse_unsigned(argv[3], "COUNT") : 4;
+        uint64_t count = argc >= 4 ? parse_unsigned(argv[3], "COUNT") : 4;
         double tolerance = 1e-7;
         if (argc >= 5) {
             char *end;
@@ -999,7 +1000,7 @@ int main(int argc, char **argv)
             if (*end || !(tolerance >= 0))
                 die("TOLERANCE must be a non-negative number, got '%s'", argv[4]);
         }
-        return run_init_check(argv[2], shown > 1000000 ? 1000000 : (int)shown, tolerance);
+        return run_init_check(argv[2], count > 1000000 ? 1000000 : (int)count, tolerance);
     }
     if (argc != 4)
         usage();
