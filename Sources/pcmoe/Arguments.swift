@@ -24,7 +24,7 @@ struct Arguments {
         return true
     }
 
-    /// Every value given to `--name`, in order.
+    /// Returns every value given to `--name`, in order, and removes them.
     mutating func values(_ name: String) throws -> [String] {
         var found: [String] = []
         var i = 0
@@ -45,14 +45,14 @@ struct Arguments {
         return found
     }
 
-    /// The value of `--name`, or nil; an option given twice is an error.
+    /// Returns the value of `--name`, or nil. An option given twice is an error.
     mutating func value(_ name: String) throws -> String? {
         let all = try values(name)
         guard all.count <= 1 else { throw UsageError(message: "\(name) was given \(all.count) times; give it once.") }
         return all.first
     }
 
-    /// An integer option, at least `minimum`.
+    /// Returns an integer option, which must be at least `minimum`.
     mutating func int(_ name: String, minimum: Int = 1) throws -> Int? {
         guard let text = try value(name) else { return nil }
         guard let number = Int(text), number >= minimum else {
@@ -61,7 +61,7 @@ struct Arguments {
         return number
     }
 
-    /// A finite number option.
+    /// Returns a finite number option.
     mutating func double(_ name: String) throws -> Double? {
         guard let text = try value(name) else { return nil }
         guard let number = Double(text), number.isFinite else {

@@ -39,7 +39,12 @@ enum EvalCommand {
         if let threads { setMathThreads(threads) }
         let (model, header) = try Checkpoint.loadModel(from: path)
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
-        let bytes = split == "validation" ? corpus.validation : split == "train" ? corpus.train : corpus.bytes[...]
+        let bytes: ArraySlice<UInt8>
+        switch split {
+        case "validation": bytes = corpus.validation
+        case "train": bytes = corpus.train
+        default: bytes = corpus.bytes[...]
+        }
         let r = try model.evaluate(bytes, batch: batch, maxWindows: maxWindows > 0 ? maxWindows : nil)
         if json {
             print(String(format: "{\"checkpoint\":\"%@\",\"step\":%d,\"split\":\"%@\",\"loss\":%.6f,\"bpb\":%.6f,\"tokens\":%d}",

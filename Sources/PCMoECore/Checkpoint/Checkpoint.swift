@@ -77,7 +77,7 @@ public enum Checkpoint {
             try config.validate()
             try options.validate()
         } catch let error as PCMoEError {
-            throw PCMoEError.invalidCheckpoint("\(path) holds an invalid configuration: \(error.message)")
+            throw PCMoEError.invalidCheckpoint("\(path) contains an invalid configuration: \(error.message)")
         }
         return (file, CheckpointHeader(config: config, options: options, step: step))
     }

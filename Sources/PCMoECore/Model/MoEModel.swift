@@ -37,17 +37,17 @@ struct LayerCache {
 public final class MoEModel {
     /// The sizes.
     public let config: ModelConfig
-    /// Where this model's tensor bytes are counted.
+    /// The ledger that counts this model's tensor bytes.
     public let ledger: MemoryLedger
-    /// The weights (experts may be partial when another owner holds some).
+    /// The weights. Some experts may be missing when another owner has them.
     public let weights: ModelWeights
     /// Gradients, accumulated by ``backward(_:)``.
     public let gradients: ModelWeights
-    /// Who runs the experts; by default, this model's own expert weights.
+    /// The expert runner. By default it uses this model's own expert weights.
     public var experts: ExpertCompute
     let ropeTables: RopeTables
 
-    /// A model with every expert, initialised from `seed`.
+    /// Creates a model with every expert, initialised from `seed`.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` when the configuration is invalid.
     public init(config: ModelConfig, seed: UInt64, ledger: MemoryLedger = MemoryLedger()) throws {
         try config.validate()
@@ -87,7 +87,7 @@ public final class MoEModel {
         return ForwardPass(crossEntropy: ce, balanceLosses: balance, cache: cache)
     }
 
-    /// The next-byte logits after each of the first `bytes.count` positions.
+    /// Computes the next-byte logits after each of the first `bytes.count` positions.
     ///
     /// Shorter inputs are padded to T positions, which causal attention makes
     /// invisible to the positions before the padding. Returns [n, 256] values

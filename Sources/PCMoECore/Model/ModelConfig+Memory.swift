@@ -1,7 +1,7 @@
 import Foundation
 
 extension ModelConfig {
-    /// The number of float32 values in the weights with every expert, computed
+    /// Estimates the number of float32 values in the weights with every expert,
     /// in Double so that absurd sizes cannot overflow.
     public var parameterCountEstimate: Double {
         let (d, f, e, l, v) = (Double(dModel), Double(expertHidden), Double(experts), Double(layers),
@@ -9,7 +9,7 @@ extension ModelConfig {
         return 2 * v * d + d + l * (4 * d * d + 2 * d + d * e + e * 3 * d * f)
     }
 
-    /// Bytes one training step holds at its peak with `batch` sequences:
+    /// Estimates the bytes one training step uses at its peak with `batch` sequences:
     /// weights, gradients and two optimizer moments (16 bytes per value), plus
     /// the activations kept for the backward pass, estimated from above.
     public func trainingBytesEstimate(batch: Int) -> Double {

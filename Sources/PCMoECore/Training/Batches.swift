@@ -22,7 +22,7 @@ public struct BatchSampler: Sendable {
         self.seed = seed
     }
 
-    /// The batch of step `step`: B · (T + 1) bytes, sequence after sequence.
+    /// Returns the batch of step `step`: B · (T + 1) bytes, sequence after sequence.
     public func batch(step: Int) -> [UInt8] {
         var rng = SplitMix64(seed: seed, label: "batch.\(step)")
         let starts = UInt64(bytes.count - window + 1)

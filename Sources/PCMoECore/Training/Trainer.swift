@@ -1,4 +1,4 @@
-/// What one training step did.
+/// Measurements of one training step.
 public struct StepMetrics: Equatable, Sendable {
     /// The step number, from 1.
     public let step: Int
@@ -65,7 +65,7 @@ public final class Trainer {
         try model.backward(pass)
         if let bad = model.gradients.named.first(where: { !$0.tensor.isFinite }) {
             throw PCMoEError.nonFinite(
-                "training stopped at step \(next): the gradient of \(bad.name) holds NaN or infinite values.")
+                "training stopped at step \(next): the gradient of \(bad.name) contains NaN or infinite values.")
         }
         let norm = clipGradients(model.gradients, maxNorm: options.clipNorm)
         let rate = options.schedule.rate(step: next)
