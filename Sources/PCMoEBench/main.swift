@@ -78,6 +78,21 @@ func run(_ bench: BenchCase, steps: Int, sgemmGFlops: Double) throws -> String {
                   mib(.gradients), mib(.optimizerState), mib(.activations), Double(peakResidentKiB()) / 1024)
 }
 
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print("""
+        Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference]
+
+        Measures training-step throughput of a small and the reference configuration
+        (d_model 256, 4 heads, 4 layers, 8 experts, top-2, expert_hidden 512, seq_len 128,
+        batch 16) against cblas_sgemm's rate at 1024x1024x1024, and prints a table.
+
+          --steps N       timed steps per configuration, after one untimed step (default 10)
+          --threads N     threads for matrix products (default: OpenBLAS's choice)
+          --only NAME     run one configuration only
+        """)
+    exit(0)
+}
+
 // Keep freed tensor memory in the heap instead of returning it to the
 // system after every step; see keepFreedMemory().
 keepFreedMemory()
@@ -90,6 +105,9 @@ print("timed steps per configuration: \(steps), batch 16")
 print("")
 print("| config | tokens/s | GFLOP/s | of sgemm | params MiB | grads MiB | optimizer MiB | activations MiB | peak RSS MiB |")
 print("|---|---|---|---|---|---|---|---|---|")
-for bench in cases {
+let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { i in
+    i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil
+}
+for bench in cases where only == nil || bench.name == only {
     print(try run(bench, steps: steps, sgemmGFlops: rate))
 }

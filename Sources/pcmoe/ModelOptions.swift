@@ -4,8 +4,9 @@ import PCMoECore
 /// The model-size options shared by commands that build a model.
 enum ModelOptions {
     static let help = """
-          --config FILE         JSON file with model sizes (keys d_model, n_heads, n_layers,
-                                n_experts, top_k, expert_hidden, seq_len); flags below override it
+          --config FILE         JSON file with model sizes (any of the keys d_model, n_heads,
+                                n_layers, n_experts, top_k, expert_hidden, seq_len; missing
+                                keys take the defaults below); flags below override it
           --d-model N           width of the residual stream (default 256)
           --heads N             attention heads; d-model / heads must be even (default 4)
           --layers N            transformer layers (default 4)
@@ -40,9 +41,12 @@ enum ModelOptions {
         }
         do {
             return try JSONDecoder().decode(ModelConfig.self, from: data)
+        } catch let error as PCMoEError {
+            throw PCMoEError.invalidArgument("the config file \(path) is invalid: \(error.message)")
         } catch {
+            let keys = ModelConfig.keyNames.joined(separator: ", ")
             throw PCMoEError.invalidArgument(
-                "the config file \(path) is not valid: it must be a JSON object with the integer keys d_model, n_heads, n_layers, n_experts, top_k, expert_hidden and seq_len.")
+                "the config file \(path) is invalid: it must be a JSON object whose values are integers, with any of the keys \(keys).")
         }
     }
 }

@@ -72,6 +72,14 @@ final class MetricsWriter {
         self.handle = handle
     }
 
+    /// Writes the object that marks the beginning of a run.
+    func start(_ trainer: Trainer, resumedFrom: String?) {
+        let c = trainer.model.config, o = trainer.options
+        write(String(format: "{\"event\":\"start\",\"time\":\"%@\",\"resumed_from_step\":%d,\"d_model\":%d,\"n_heads\":%d,\"n_layers\":%d,\"n_experts\":%d,\"top_k\":%d,\"expert_hidden\":%d,\"seq_len\":%d,\"steps\":%d,\"batch\":%d,\"learning_rate\":%.6e,\"seed\":%llu}",
+                     ISO8601DateFormatter().string(from: Date()), trainer.step, c.dModel, c.heads, c.layers, c.experts,
+                     c.topK, c.expertHidden, c.sequence, o.steps, o.batch, o.learningRate, o.seed))
+    }
+
     func step(_ m: StepMetrics, seconds: Double) {
         write(String(format: "{\"event\":\"step\",\"step\":%d,\"loss\":%.6f,\"cross_entropy\":%.6f,\"balance_loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens\":%d,\"elapsed_s\":%.3f}",
                      m.step, m.loss, m.crossEntropy, m.balanceLoss, m.learningRate, m.gradientNorm, m.tokens, seconds))

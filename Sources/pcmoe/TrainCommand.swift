@@ -10,11 +10,14 @@ enum TrainCommand {
 
         Data and output:
           --data PATH           text file, gzip file (.gz, .dz) or folder; repeatable (required)
-          --out FILE            checkpoint written at the end and every --save-every steps
+          --out FILE            checkpoint written at the end, every --save-every steps, and
+                                on Ctrl-C or SIGTERM (default: the --resume file, if any)
           --overwrite           allow --out to replace an existing file
-          --resume FILE         continue the run saved in FILE; its model and training
-                                options apply, so no model or training option may be given
-          --metrics FILE        append one JSON object per step and per evaluation
+          --resume FILE         continue the run saved in FILE with the same --data; its model
+                                and training options apply, so no model or training option
+                                may be given
+          --metrics FILE        append one JSON object per step and per evaluation, after a
+                                "start" object that marks the beginning of each run
         Model:
         \(ModelOptions.help)
         Training:
@@ -45,9 +48,9 @@ enum TrainCommand {
         }
         let paths = try args.values("--data")
         guard !paths.isEmpty else { throw UsageError(message: "--data is required.") }
-        let out = try args.value("--out")
-        let overwrite = args.flag("--overwrite")
         let resume = try args.value("--resume")
+        let out = try args.value("--out") ?? resume
+        let overwrite = args.flag("--overwrite")
         let metricsPath = try args.value("--metrics")
         let report = try ReportOptions.parse(&args)
         let given = (ModelOptions.names + trainingNames).filter { name in
@@ -60,16 +63,42 @@ enum TrainCommand {
         let options = try parseTraining(&args)
         try args.finish()
 
-        if let out, out != resume, !overwrite, FileManager.default.fileExists(atPath: out) {
-            throw PCMoEError.invalidArgument(
-                "\(out) already exists; pass --resume \(out) to continue it, --overwrite to replace it, or another --out.")
+        if report.saveEvery > 0, out == nil {
+            throw UsageError(message: "--save-every needs --out, the file to save to.")
+        }
+        if let out {
+            try checkOutput(out, replacing: out == resume || overwrite)
         }
         if let threads = report.threads { setMathThreads(threads) }
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
-        let trainer = try resume.map { try Checkpoint.resume(from: $0, corpus: corpus) }
+        let trainer = try resume.map { try Checkpoint.resume(from: $0, corpus: corpus) { warning($0) } }
             ?? Trainer(config: config, options: options, corpus: corpus)
         let metrics = try metricsPath.map { try MetricsWriter(path: $0) }
+        metrics?.start(trainer, resumedFrom: resume)
         try TrainingLoop(trainer: trainer, corpus: corpus, out: out, report: report, metrics: metrics).run()
+    }
+
+    /// Fails before training when `out` cannot be written at the end: a
+    /// folder, a missing or read-only parent folder, or an existing file that
+    /// may not be replaced.
+    private static func checkOutput(_ out: String, replacing: Bool) throws {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: out, isDirectory: &isFolder)
+        if exists, isFolder.boolValue {
+            throw PCMoEError.invalidArgument("--out \(out) is a folder; give a file path for the checkpoint.")
+        }
+        if exists, !replacing {
+            throw PCMoEError.invalidArgument(
+                "\(out) already exists; pass --resume \(out) to continue it, --overwrite to replace it, or another --out.")
+        }
+        let parent = (out as NSString).deletingLastPathComponent
+        let folder = parent.isEmpty ? "." : parent
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw PCMoEError.invalidArgument("the folder of --out \(out) does not exist; create \(folder) first.")
+        }
+        guard access(folder, W_OK) == 0 else {
+            throw PCMoEError.invalidArgument("the folder \(folder) of --out \(out) is not writable; choose another --out.")
+        }
     }
 
     private static func parseTraining(_ args: inout Arguments) throws -> TrainingOptions {

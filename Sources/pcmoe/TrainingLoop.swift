@@ -18,6 +18,7 @@ struct TrainingLoop {
         if trainer.step > 0 { print("resuming after step \(trainer.step) of \(total)") }
 
         let progress = ProgressReporter(totalSteps: total, every: report.logEvery)
+        let interrupts = Interrupts()
         let started = Date()
         while trainer.step < total {
             let m: StepMetrics
@@ -38,9 +39,29 @@ struct TrainingLoop {
             }
             if let out, report.saveEvery > 0, m.step % report.saveEvery == 0, m.step < total {
                 try Checkpoint.save(trainer, to: out)
+                progress.say("saved \(out) at step \(m.step)")
+            }
+            if let signal = interrupts.caught, m.step < total {
+                stop(signal: signal, progress: progress)
             }
         }
         try finish(started: started)
+    }
+
+    /// Saves when there is somewhere to save, then exits with 128 + the signal number.
+    private func stop(signal: Int32, progress: ProgressReporter) -> Never {
+        let name = Interrupts.name(signal)
+        if let out {
+            do {
+                try Checkpoint.save(trainer, to: out)
+                progress.say("stopped by \(name) after step \(trainer.step); saved \(out), continue with --resume \(out)")
+            } catch {
+                progress.say("stopped by \(name) after step \(trainer.step); saving \(out) failed: \(error)")
+            }
+        } else {
+            progress.say("stopped by \(name) after step \(trainer.step); nothing saved because --out is not set")
+        }
+        exit(128 + signal)
     }
 
     private func evaluate() throws -> EvaluationResult {

@@ -37,7 +37,9 @@ guard let name = arguments.first, !["--help", "-h", "help"].contains(name) || ar
     exit(arguments.isEmpty ? 2 : 0)
 }
 if name == "help" {
-    guard let command = commands[arguments[1]] else { fail("unknown command '\(arguments[1])'.", status: 2) }
+    guard let command = commands[arguments[1]] else {
+        fail("unknown command '\(arguments[1])'; run 'pcmoe --help' for the list.", status: 2)
+    }
     print(command.help)
     exit(0)
 }
@@ -45,6 +47,8 @@ guard let command = commands[name] else {
     fail("unknown command '\(name)'; run 'pcmoe --help' for the list.", status: 2)
 }
 keepFreedMemory()
+// Progress lines reach a log file or a pipe as they are printed.
+setvbuf(stdout, nil, _IOLBF, 0)
 do {
     try command.run(Array(arguments.dropFirst()))
 } catch let error as UsageError {

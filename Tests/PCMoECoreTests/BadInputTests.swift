@@ -133,6 +133,7 @@ func savedCheckpoint(_ folder: String) throws -> String {
     trainer.model.weights.finalNorm[0] = .nan
     let message = errorMessage { _ = try trainer.trainStep() }
     #expect(message?.contains("step 2") == true, "got: \(message ?? "no error")")
+    #expect(message?.contains("final_norm.weight") == true, "got: \(message ?? "no error")")
     #expect(trainer.step == 1, "a failed step must not advance the optimizer")
 }
 

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Metadata keys: `format` = "pcmoe-checkpoint", `format_version` (see
 /// ``formatVersion``), `config` (JSON of ``ModelConfig``), `training` (JSON of
-/// ``TrainingOptions``), `step` (steps taken). Moments are stored as
+/// ``TrainingOptions``), `step` (steps taken), `data_bytes` and
+/// `data_fnv1a64` (length and FNV-1a hash of the training text). Moments are stored as
 /// `optimizer.m.<name>` and `optimizer.v.<name>`.
 public enum Checkpoint {
     /// The version this build writes and the only one it reads.
@@ -27,18 +28,28 @@ public enum Checkpoint {
             "config": try json(trainer.model.config),
             "training": try json(trainer.options),
             "step": String(opt.stepCount),
+            "data_bytes": String(trainer.sampler.bytes.count),
+            "data_fnv1a64": String(fingerprint(trainer.sampler.bytes)),
         ]
         try SafeTensors.write(path: path, tensors: tensors, metadata: metadata)
     }
 
     /// Rebuilds a trainer from a checkpoint, ready to take step `step + 1`.
     ///
-    /// The model configuration and training options come from the file.
+    /// The model configuration and training options come from the file. The
+    /// run continues bitwise as if it had not stopped only on the same
+    /// training text; when the text differs from the one recorded in the
+    /// checkpoint (its length and FNV-1a hash), `warn` receives a sentence
+    /// saying so.
     /// - Throws: ``PCMoEError/invalidCheckpoint(_:)`` for a foreign, truncated
     ///   or mismatched file, and the errors of ``Trainer/init(config:options:corpus:ledger:)``.
-    public static func resume(from path: String, corpus: Corpus, ledger: MemoryLedger = MemoryLedger()) throws
-        -> Trainer {
+    public static func resume(from path: String, corpus: Corpus, ledger: MemoryLedger = MemoryLedger(),
+                              warn: (String) -> Void = { _ in }) throws -> Trainer {
         let (file, header) = try open(path)
+        let recorded = (file.metadata["data_bytes"], file.metadata["data_fnv1a64"])
+        if recorded != (String(corpus.train.count), String(fingerprint(corpus.train))) {
+            warn("the training text differs from the one \(path) was trained on (\(recorded.0 ?? "unknown") bytes then, \(corpus.train.count) now), so the resumed run will not match an uninterrupted one.")
+        }
         let trainer = try Trainer(config: header.config, options: header.options, corpus: corpus, ledger: ledger)
         try loadTensors(trainer.model.weights, from: file, prefix: "")
         try loadTensors(trainer.optimizer.firstMoment, from: file, prefix: "optimizer.m.")
@@ -80,6 +91,15 @@ public enum Checkpoint {
             throw PCMoEError.invalidCheckpoint("\(path) contains an invalid configuration: \(error.message)")
         }
         return (file, CheckpointHeader(config: config, options: options, step: step))
+    }
+
+    /// The FNV-1a 64-bit hash of `bytes`, to recognise the training text.
+    static func fingerprint(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        return hash
     }
 
     private static func loadTensors(_ weights: ModelWeights, from file: SafeTensorsFile, prefix: String) throws {

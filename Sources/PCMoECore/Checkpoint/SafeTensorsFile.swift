@@ -100,12 +100,12 @@ private final class ReadOnlyFile {
         self.path = path
         descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            throw SafeTensorsIO.ioError("Opening checkpoint \(path) failed")
+            throw SafeTensorsIO.ioError("Opening checkpoint \(path) failed", reading: true)
         }
 
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            let error = SafeTensorsIO.ioError("Inspecting checkpoint \(path) failed")
+            let error = SafeTensorsIO.ioError("Inspecting checkpoint \(path) failed", reading: true)
             close(descriptor)
             throw error
         }
@@ -131,7 +131,7 @@ private final class ReadOnlyFile {
             let count = pread(descriptor, buffer.baseAddress! + done, piece, off_t(offset + done))
             if count < 0 {
                 if errno == EINTR { continue }
-                throw SafeTensorsIO.ioError("Reading checkpoint \(path) failed")
+                throw SafeTensorsIO.ioError("Reading checkpoint \(path) failed", reading: true)
             }
             if count == 0 {
                 throw PCMoEError.invalidCheckpoint(

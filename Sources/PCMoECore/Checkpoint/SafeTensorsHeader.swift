@@ -128,7 +128,7 @@ struct SafeTensorsHeader {
             throw invalid(path, "tensor \"\(name)\" has reversed data_offsets [\(begin), \(end)]")
         }
         guard end <= dataSize else {
-            throw invalid(path, "tensor \"\(name)\" has data_offsets [\(begin), \(end)] past the end of the \(dataSize)-byte data region")
+            throw invalid(path, "tensor \"\(name)\" has data_offsets [\(begin), \(end)] past the end of the \(dataSize)-byte data region, so the file is truncated or damaged")
         }
         guard let needed = float32ByteCount(shape) else {
             throw invalid(path, "tensor \"\(name)\" has shape \(shape), whose byte count overflows Int")

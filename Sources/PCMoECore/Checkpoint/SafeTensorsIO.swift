@@ -88,9 +88,11 @@ enum SafeTensorsIO {
         }
     }
 
-    /// Builds an I/O error from `context` and the current `errno`.
-    static func ioError(_ context: String) -> PCMoEError {
+    /// Builds an I/O error from `context` and the current `errno`, with
+    /// advice for a failed write unless `reading`.
+    static func ioError(_ context: String, reading: Bool = false) -> PCMoEError {
         let reason = String(cString: strerror(errno))
-        return PCMoEError.io("\(context): \(reason); check the path, its permissions and the free space.")
+        let advice = reading ? "check the path and its permissions" : "check the path, its permissions and the free space"
+        return PCMoEError.io("\(context): \(reason); \(advice).")
     }
 }

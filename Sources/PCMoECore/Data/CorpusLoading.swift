@@ -10,6 +10,8 @@ extension Corpus {
     ///   subfolder's place in that order. Inside folders, symbolic links,
     ///   empty files and special files (FIFOs, sockets, devices) are skipped
     ///   with a warning, so a folder cannot lead outside itself or into a loop.
+    ///   Hidden entries (names that start with ".", such as `.git`) are
+    ///   skipped with a warning too.
     /// - A file that starts with the gzip magic bytes 1f 8b is decompressed,
     ///   including multi-member files and dictzip (`.dz`) files.
     /// - A file whose first 8 KiB of content (after decompression) contain a
@@ -87,6 +89,11 @@ private struct CorpusLoader {
 
     /// Appends one entry found inside a folder and returns how many files were used.
     private mutating func appendFolderEntry(_ path: String) throws -> Int {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        if name.hasPrefix(".") {
+            warn("Skipped hidden entry \(path); pass it directly to read it.")
+            return 0
+        }
         switch try CorpusFileSystem.kind(of: path, followLinks: false) {
         case .missing:
             warn("Skipped \(path) because it was removed while the folder was being read.")

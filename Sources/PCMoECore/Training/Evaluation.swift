@@ -24,7 +24,7 @@ extension MoEModel {
         if let maxWindows { windows = min(windows, maxWindows) }
         guard windows > 0 else {
             throw PCMoEError.invalidData(
-                "the validation text has \(bytes.count) bytes, fewer than one sequence of \(t + 1); use more data or a smaller seq_len.")
+                "the text to score has \(bytes.count) bytes, fewer than one sequence of this model (seq_len + 1 = \(t + 1) bytes); score a longer text.")
         }
         try config.validateMemory(batch: min(batch, windows))
         var total = 0.0

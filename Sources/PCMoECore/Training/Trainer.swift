@@ -60,12 +60,12 @@ public final class Trainer {
         let pass = try model.forward(tokens: tokens, batch: options.batch, training: true)
         guard pass.loss.isFinite else {
             model.experts.discardPending()
-            throw PCMoEError.nonFinite("training stopped at step \(next): the loss is \(pass.loss).")
+            throw nonFiniteLoss(pass.loss, step: next)
         }
         try model.backward(pass)
         if let bad = model.gradients.named.first(where: { !$0.tensor.isFinite }) {
             throw PCMoEError.nonFinite(
-                "training stopped at step \(next): the gradient of \(bad.name) contains NaN or infinite values.")
+                "training stopped at step \(next): the gradient of \(bad.name) contains NaN or infinite values; lower the learning rate or the clip norm.")
         }
         let norm = clipGradients(model.gradients, maxNorm: options.clipNorm)
         let rate = options.schedule.rate(step: next)
@@ -73,5 +73,15 @@ public final class Trainer {
         return StepMetrics(step: next, loss: pass.loss, crossEntropy: pass.crossEntropy,
                            balanceLoss: pass.balanceLosses.reduce(0, +), learningRate: rate,
                            gradientNorm: norm, tokens: options.batch * model.config.sequence)
+    }
+
+    /// Builds the error for a NaN or infinite loss, naming the first weight
+    /// tensor that is not finite, if any.
+    private func nonFiniteLoss(_ loss: Double, step: Int) -> PCMoEError {
+        let cause = model.weights.named.first { !$0.tensor.isFinite }
+            .map { "the weights of \($0.name) contain NaN or infinite values" }
+            ?? "every weight is finite"
+        return PCMoEError.nonFinite(
+            "training stopped at step \(step): the loss is \(loss) and \(cause); lower the learning rate or check the checkpoint.")
     }
 }

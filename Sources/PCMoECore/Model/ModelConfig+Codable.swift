@@ -1,0 +1,36 @@
+/// A coding key for any name, to find keys a type does not know.
+private struct AnyCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension ModelConfig {
+    /// Decodes a configuration in which every key is optional and takes its
+    /// default when missing.
+    ///
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming an unknown key, so a
+    ///   misspelt size is never ignored, and `DecodingError` for a value that
+    ///   is not an integer.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let all = try decoder.container(keyedBy: AnyCodingKey.self)
+        for key in all.allKeys where CodingKeys(stringValue: key.stringValue) == nil {
+            let known = Self.keyNames.joined(separator: ", ")
+            throw PCMoEError.invalidArgument("unknown model configuration key \"\(key.stringValue)\"; the keys are \(known).")
+        }
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        dModel = try c.decodeIfPresent(Int.self, forKey: .dModel) ?? dModel
+        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
+        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
+        experts = try c.decodeIfPresent(Int.self, forKey: .experts) ?? experts
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? topK
+        expertHidden = try c.decodeIfPresent(Int.self, forKey: .expertHidden) ?? expertHidden
+        sequence = try c.decodeIfPresent(Int.self, forKey: .sequence) ?? sequence
+    }
+
+    /// The JSON keys, in the order of the fields.
+    public static let keyNames = ["d_model", "n_heads", "n_layers", "n_experts", "top_k", "expert_hidden", "seq_len"]
+}
