@@ -53,9 +53,12 @@ demo: build
 bench: build
 	$(BIN)/pcmoe-bench
 
-install: build
+# The installed binary links the Swift runtime statically, so it runs where
+# the toolchain is absent; it gets a build folder of its own.
+install: deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/static --product pcmoe
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 755 $(BIN)/pcmoe $(DESTDIR)$(PREFIX)/bin/pcmoe
+	install -m 755 .build/static/release/pcmoe $(DESTDIR)$(PREFIX)/bin/pcmoe
 
 clean:
 	rm -rf .build out

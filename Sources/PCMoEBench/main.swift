@@ -100,7 +100,7 @@ let steps = option("--steps", default: 10)
 let threads = option("--threads", default: 0)
 if threads > 0 { setMathThreads(threads) }
 let rate = sgemmRate()
-print(String(format: "cblas_sgemm 1024x1024x1024: %.1f GFLOP/s with %d threads", rate, mathThreads))
+print(String(format: "cblas_sgemm 1024x1024x1024: %.1f GFLOP/s with %ld threads", rate, mathThreads))
 print("timed steps per configuration: \(steps), batch 16")
 print("")
 print("| config | tokens/s | GFLOP/s | of sgemm | params MiB | grads MiB | optimizer MiB | activations MiB | peak RSS MiB |")

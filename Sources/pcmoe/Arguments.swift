@@ -17,11 +17,11 @@ struct Arguments {
         self.items = items
     }
 
-    /// True when `--name` is present (and removes it).
+    /// Returns true when `--name` is present, and removes every occurrence.
     mutating func flag(_ name: String) -> Bool {
-        guard let i = items.firstIndex(of: name) else { return false }
-        items.remove(at: i)
-        return true
+        let before = items.count
+        items.removeAll { $0 == name }
+        return items.count < before
     }
 
     /// Returns every value given to `--name`, in order, and removes them.
@@ -36,7 +36,9 @@ struct Arguments {
                 found.append(items[i + 1])
                 items.removeSubrange(i...(i + 1))
             } else if items[i].hasPrefix(name + "=") {
-                found.append(String(items[i].dropFirst(name.count + 1)))
+                let value = String(items[i].dropFirst(name.count + 1))
+                guard !value.isEmpty else { throw UsageError(message: "\(name) needs a value.") }
+                found.append(value)
                 items.remove(at: i)
             } else {
                 i += 1
@@ -52,11 +54,15 @@ struct Arguments {
         return all.first
     }
 
-    /// Returns an integer option, which must be at least `minimum`.
-    mutating func int(_ name: String, minimum: Int = 1) throws -> Int? {
+    /// Returns an integer option, which must lie in `range` when one is given.
+    mutating func int(_ name: String, in range: ClosedRange<Int>? = 1...Int.max) throws -> Int? {
         guard let text = try value(name) else { return nil }
-        guard let number = Int(text), number >= minimum else {
-            throw UsageError(message: "\(name) expects an integer of at least \(minimum), got '\(text)'.")
+        guard let number = Int(text) else {
+            throw UsageError(message: "\(name) expects an integer, got '\(text)'.")
+        }
+        if let range, !range.contains(number) {
+            let bound = range.upperBound == Int.max ? "at least \(range.lowerBound)" : "from \(range.lowerBound) to \(range.upperBound)"
+            throw UsageError(message: "\(name) expects an integer \(bound), got '\(text)'.")
         }
         return number
     }

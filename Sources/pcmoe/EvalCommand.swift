@@ -13,7 +13,7 @@ enum EvalCommand {
           --split NAME          validation, train or all (default validation)
           --batch N             sequences per forward pass (default 16)
           --max-windows N       most sequences to score; 0 for all (default 0)
-          --threads N           threads for matrix products (default: OpenBLAS's choice)
+          --threads N           threads for matrix products, 1 to 1024 (default: OpenBLAS's choice)
           --json                print one JSON object instead of text
         """
 
@@ -31,8 +31,8 @@ enum EvalCommand {
             throw UsageError(message: "--split must be validation, train or all, got '\(split)'.")
         }
         let batch = try args.int("--batch") ?? 16
-        let maxWindows = try args.int("--max-windows", minimum: 0) ?? 0
-        let threads = try args.int("--threads")
+        let maxWindows = try args.int("--max-windows", in: 0...Int.max) ?? 0
+        let threads = try args.int("--threads", in: 1...1024)
         let json = args.flag("--json")
         try args.finish()
 
@@ -47,10 +47,12 @@ enum EvalCommand {
         }
         let r = try model.evaluate(bytes, batch: batch, maxWindows: maxWindows > 0 ? maxWindows : nil)
         if json {
-            print(String(format: "{\"checkpoint\":\"%@\",\"step\":%d,\"split\":\"%@\",\"loss\":%.6f,\"bpb\":%.6f,\"tokens\":%d}",
-                         path, header.step, split, r.loss, r.bitsPerByte, r.tokens))
+            let object: [String: Any] = ["checkpoint": path, "step": header.step, "split": split, "loss": r.loss,
+                                         "bpb": r.bitsPerByte, "tokens": r.tokens]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         } else {
-            print(String(format: "%@ (step %d), %@ split: loss %.4f nats, %.3f bits per byte over %d bytes",
+            print(String(format: "%@ (step %ld), %@ split: loss %.4f nats, %.3f bits per byte over %ld bytes",
                          path, header.step, split, r.loss, r.bitsPerByte, r.tokens))
         }
     }

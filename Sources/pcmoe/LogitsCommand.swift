@@ -13,6 +13,7 @@ enum LogitsCommand {
           --checkpoint FILE     checkpoint written by pcmoe train (required)
           --input FILE          the bytes to run (required)
           --out FILE            where to write the logits (required)
+          --overwrite           allow --out to replace an existing file
         """
 
     static func run(_ arguments: [String]) throws {
@@ -24,7 +25,12 @@ enum LogitsCommand {
         guard let path = try args.value("--checkpoint") else { throw UsageError(message: "--checkpoint is required.") }
         guard let input = try args.value("--input") else { throw UsageError(message: "--input is required.") }
         guard let out = try args.value("--out") else { throw UsageError(message: "--out is required.") }
+        let overwrite = args.flag("--overwrite")
         try args.finish()
+        if OutputFiles.same(out, path) {
+            throw PCMoEError.invalidArgument("--out \(out) is the checkpoint being read; give another file.")
+        }
+        try OutputFiles.check(out, option: "--out", replacing: overwrite)
 
         guard let bytes = FileManager.default.contents(atPath: input) else {
             throw PCMoEError.io("cannot read the input file \(input); check the path and its permissions.")
@@ -32,8 +38,10 @@ enum LogitsCommand {
         let (model, _) = try Checkpoint.loadModel(from: path)
         let logits = try model.logits(for: Array(bytes))
         let data = logits.withUnsafeBufferPointer { Data(buffer: $0) }
-        guard FileManager.default.createFile(atPath: out, contents: data) else {
-            throw PCMoEError.io("cannot write the logits file \(out); check that its folder exists and is writable.")
+        do {
+            try data.write(to: URL(fileURLWithPath: out), options: .atomic)
+        } catch {
+            throw PCMoEError.io("cannot write the logits file \(out): \(error.localizedDescription)")
         }
         print("wrote \(logits.count / ModelConfig.vocabulary) rows of 256 logits to \(out)")
     }

@@ -30,7 +30,7 @@ enum ModelOptions {
             ("--top-k", \.topK), ("--expert-hidden", \.expertHidden), ("--seq-len", \.sequence),
         ]
         for (name, key) in fields {
-            if let value = try args.int(name, minimum: Int.min) { config[keyPath: key] = value }
+            if let value = try args.int(name, in: nil) { config[keyPath: key] = value }
         }
         return config
     }

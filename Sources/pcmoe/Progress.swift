@@ -29,7 +29,7 @@ final class ProgressReporter {
             windowStart = now
             windowTokens = 0
         }
-        let line = String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  %@ left",
+        let line = String(format: "step %ld/%ld  loss %.4f  lr %.2e  %.0f tok/s  %@ left",
                           m.step, totalSteps, m.loss, m.learningRate, tokensPerSecond, timeLeft(after: m.step))
         if live {
             FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
@@ -48,7 +48,9 @@ final class ProgressReporter {
     private func timeLeft(after step: Int) -> String {
         let done = step - (firstStep ?? step) + 1
         let perStep = Date().timeIntervalSince(started) / Double(max(done, 1))
-        let seconds = Int(perStep * Double(totalSteps - step))
+        let estimate = perStep * Double(totalSteps - step)
+        guard estimate < 360_000_000 else { return "years" }
+        let seconds = Int(estimate)
         return seconds >= 3600 ? "\(seconds / 3600)h\(seconds % 3600 / 60)m"
             : seconds >= 60 ? "\(seconds / 60)m\(seconds % 60)s" : "\(seconds)s"
     }
@@ -75,18 +77,18 @@ final class MetricsWriter {
     /// Writes the object that marks the beginning of a run.
     func start(_ trainer: Trainer, resumedFrom: String?) {
         let c = trainer.model.config, o = trainer.options
-        write(String(format: "{\"event\":\"start\",\"time\":\"%@\",\"resumed_from_step\":%d,\"d_model\":%d,\"n_heads\":%d,\"n_layers\":%d,\"n_experts\":%d,\"top_k\":%d,\"expert_hidden\":%d,\"seq_len\":%d,\"steps\":%d,\"batch\":%d,\"learning_rate\":%.6e,\"seed\":%llu}",
+        write(String(format: "{\"event\":\"start\",\"time\":\"%@\",\"resumed_from_step\":%ld,\"d_model\":%ld,\"n_heads\":%ld,\"n_layers\":%ld,\"n_experts\":%ld,\"top_k\":%ld,\"expert_hidden\":%ld,\"seq_len\":%ld,\"steps\":%ld,\"batch\":%ld,\"learning_rate\":%.6e,\"seed\":%llu}",
                      ISO8601DateFormatter().string(from: Date()), trainer.step, c.dModel, c.heads, c.layers, c.experts,
                      c.topK, c.expertHidden, c.sequence, o.steps, o.batch, o.learningRate, o.seed))
     }
 
     func step(_ m: StepMetrics, seconds: Double) {
-        write(String(format: "{\"event\":\"step\",\"step\":%d,\"loss\":%.6f,\"cross_entropy\":%.6f,\"balance_loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens\":%d,\"elapsed_s\":%.3f}",
+        write(String(format: "{\"event\":\"step\",\"step\":%ld,\"loss\":%.6f,\"cross_entropy\":%.6f,\"balance_loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens\":%ld,\"elapsed_s\":%.3f}",
                      m.step, m.loss, m.crossEntropy, m.balanceLoss, m.learningRate, m.gradientNorm, m.tokens, seconds))
     }
 
     func evaluation(step: Int, _ r: EvaluationResult) {
-        write(String(format: "{\"event\":\"eval\",\"step\":%d,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"tokens\":%d}",
+        write(String(format: "{\"event\":\"eval\",\"step\":%ld,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"tokens\":%ld}",
                      step, r.loss, r.bitsPerByte, r.tokens))
     }
 

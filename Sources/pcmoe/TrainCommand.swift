@@ -30,7 +30,7 @@ enum TrainCommand {
           --clip X              largest global gradient norm (default 1.0)
           --seed N              fixes initialisation and batch order (default 1)
         Reporting:
-          --threads N           threads for matrix products (default: OpenBLAS's choice)
+          --threads N           threads for matrix products, 1 to 1024 (default: OpenBLAS's choice)
           --log-every N         steps between progress lines when not on a terminal (default 50)
           --eval-every N        steps between validation runs; 0 for only at the end (default 0)
           --eval-windows N      most validation sequences per evaluation; 0 for all (default 0)
@@ -67,7 +67,10 @@ enum TrainCommand {
             throw UsageError(message: "--save-every needs --out, the file to save to.")
         }
         if let out {
-            try checkOutput(out, replacing: out == resume || overwrite)
+            try OutputFiles.check(out, option: "--out", replacing: OutputFiles.same(out, resume) || overwrite)
+        }
+        if let metricsPath {
+            try OutputFiles.checkMetrics(metricsPath, checkpoints: [out, resume])
         }
         if let threads = report.threads { setMathThreads(threads) }
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
@@ -76,29 +79,6 @@ enum TrainCommand {
         let metrics = try metricsPath.map { try MetricsWriter(path: $0) }
         metrics?.start(trainer, resumedFrom: resume)
         try TrainingLoop(trainer: trainer, corpus: corpus, out: out, report: report, metrics: metrics).run()
-    }
-
-    /// Fails before training when `out` cannot be written at the end: a
-    /// folder, a missing or read-only parent folder, or an existing file that
-    /// may not be replaced.
-    private static func checkOutput(_ out: String, replacing: Bool) throws {
-        var isFolder: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: out, isDirectory: &isFolder)
-        if exists, isFolder.boolValue {
-            throw PCMoEError.invalidArgument("--out \(out) is a folder; give a file path for the checkpoint.")
-        }
-        if exists, !replacing {
-            throw PCMoEError.invalidArgument(
-                "\(out) already exists; pass --resume \(out) to continue it, --overwrite to replace it, or another --out.")
-        }
-        let parent = (out as NSString).deletingLastPathComponent
-        let folder = parent.isEmpty ? "." : parent
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-            throw PCMoEError.invalidArgument("the folder of --out \(out) does not exist; create \(folder) first.")
-        }
-        guard access(folder, W_OK) == 0 else {
-            throw PCMoEError.invalidArgument("the folder \(folder) of --out \(out) is not writable; choose another --out.")
-        }
     }
 
     private static func parseTraining(_ args: inout Arguments) throws -> TrainingOptions {
@@ -129,11 +109,11 @@ struct ReportOptions {
 
     static func parse(_ args: inout Arguments) throws -> ReportOptions {
         var r = ReportOptions()
-        r.threads = try args.int("--threads")
+        r.threads = try args.int("--threads", in: 1...1024)
         if let v = try args.int("--log-every") { r.logEvery = v }
-        if let v = try args.int("--eval-every", minimum: 0) { r.evalEvery = v }
-        if let v = try args.int("--eval-windows", minimum: 0) { r.evalWindows = v }
-        if let v = try args.int("--save-every", minimum: 0) { r.saveEvery = v }
+        if let v = try args.int("--eval-every", in: 0...Int.max) { r.evalEvery = v }
+        if let v = try args.int("--eval-windows", in: 0...Int.max) { r.evalWindows = v }
+        if let v = try args.int("--save-every", in: 0...Int.max) { r.saveEvery = v }
         return r
     }
 }

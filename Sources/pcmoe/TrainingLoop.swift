@@ -35,7 +35,7 @@ struct TrainingLoop {
             metrics?.step(m, seconds: Date().timeIntervalSince(started))
             if report.evalEvery > 0, m.step % report.evalEvery == 0, m.step < total {
                 let r = try evaluate()
-                progress.say(String(format: "step %d: validation loss %.4f, %.3f bits per byte", m.step, r.loss, r.bitsPerByte))
+                progress.say(String(format: "step %ld: validation loss %.4f, %.3f bits per byte", m.step, r.loss, r.bitsPerByte))
             }
             if let out, report.saveEvery > 0, m.step % report.saveEvery == 0, m.step < total {
                 try Checkpoint.save(trainer, to: out)
@@ -80,7 +80,7 @@ struct TrainingLoop {
         let ledger = trainer.model.ledger
         let peaks = TensorKind.allCases.map { "\($0) \(ledger.peakBytes($0) / 1024) KiB" }.joined(separator: ", ")
         print("peak tensor memory: \(peaks); total \(ledger.peakTotalBytes / 1024) KiB")
-        print(String(format: "final: step %d, validation loss %.4f nats, %.3f bits per byte over %d bytes (%.1f s)",
+        print(String(format: "final: step %ld, validation loss %.4f nats, %.3f bits per byte over %ld bytes (%.1f s)",
                      trainer.step, r.loss, r.bitsPerByte, r.tokens, Date().timeIntervalSince(started)))
     }
 }

@@ -28,11 +28,11 @@ func invalidConfigIsRejected(config: ModelConfig, expected: String) {
 }
 
 @Test func hugeSizesAreRefusedBeforeAllocating() {
-    let wide = ModelConfig(dModel: 1 << 20, heads: 2, layers: 1, experts: 1 << 20, topK: 1, expertHidden: 1 << 20, sequence: 4)
+    let wide = ModelConfig(dModel: 1 << 20, heads: 2, layers: 1, experts: 4, topK: 1, expertHidden: 1 << 20, sequence: 4)
     let message = errorMessage { _ = try MoEModel(config: wide, seed: 1) }
     #expect(message?.contains("BLAS call can index") == true, "got: \(message ?? "no error")")
 
-    let deep = ModelConfig(dModel: 4096, heads: 32, layers: 4096, experts: 64, topK: 2, expertHidden: 4096, sequence: 4)
+    let deep = ModelConfig(dModel: 4096, heads: 32, layers: 1024, experts: 64, topK: 2, expertHidden: 4096, sequence: 4)
     let deepMessage = errorMessage { _ = try MoEModel(config: deep, seed: 1) }
     #expect(deepMessage?.contains("GiB of memory of this machine") == true, "got: \(deepMessage ?? "no error")")
 
@@ -166,4 +166,97 @@ final class PoisonedExperts: ExpertCompute {
     #expect(message?.contains("the gradient of tok_emb") == true, "got: \(message ?? "no error")")
     #expect(trainer.step == 0)
     #expect(trainer.model.weights.lmHead.values == before, "a failed step must leave the weights unchanged")
+}
+
+@Test func tooManyExpertsAreRefused() {
+    let config = ModelConfig(dModel: 16, heads: 2, layers: 1, experts: 1 << 20, topK: 1, expertHidden: 16, sequence: 4)
+    let message = errorMessage { _ = try MoEModel(config: config, seed: 1) }
+    #expect(message?.contains("n_experts is 1048576; the largest supported value is 4096") == true, "got: \(message ?? "no error")")
+}
+
+@Test func checkpointWithNaNWeightsIsRejected() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let good = try savedCheckpoint(folder)
+    let file = try SafeTensorsFile.read(path: good)
+    let trainer = try Checkpoint.resume(from: good, corpus: patternCorpus())
+    trainer.model.weights.layers[0].wq[3] = .nan
+    let path = folder + "/nan.ckpt"
+    try Checkpoint.save(trainer, to: path)
+    #expect(file.metadata["step"] == "1")
+    let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
+    #expect(message?.contains("layers.0.attn.wq") == true, "got: \(message ?? "no error")")
+    let resumeMessage = errorMessage { _ = try Checkpoint.resume(from: path, corpus: patternCorpus()) }
+    #expect(resumeMessage?.contains("NaN or infinite") == true, "got: \(resumeMessage ?? "no error")")
+}
+
+@Test func checkpointStepBeyondRunIsRejected() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let good = try savedCheckpoint(folder)
+    var metadata = try SafeTensorsFile.read(path: good).metadata
+    metadata["step"] = "1000"
+    let model = try Checkpoint.loadModel(from: good).model
+    let path = folder + "/step.ckpt"
+    try SafeTensors.write(path: path, tensors: model.weights.named, metadata: metadata)
+    let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
+    #expect(message?.contains("1000 steps were taken of a run of 2") == true, "got: \(message ?? "no error")")
+}
+
+@Test func resumeOnOtherTextWarns() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let good = try savedCheckpoint(folder)
+    var warnings: [String] = []
+    _ = try Checkpoint.resume(from: good, corpus: patternCorpus()) { warnings.append($0) }
+    #expect(warnings.isEmpty)
+    _ = try Checkpoint.resume(from: good, corpus: patternCorpus(bytes: 30_000)) { warnings.append($0) }
+    #expect(warnings.count == 1)
+    #expect(warnings.first?.contains("differs") == true)
+}
+
+@Test func configFileKeysAreChecked() throws {
+    let partial = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"d_model": 64, "n_heads": 2}"#.utf8))
+    #expect(partial.dModel == 64)
+    #expect(partial.heads == 2)
+    #expect(partial.layers == ModelConfig().layers)
+    let message = errorMessage {
+        _ = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"d_modle": 64}"#.utf8))
+    }
+    #expect(message?.contains("unknown model configuration key \"d_modle\"") == true, "got: \(message ?? "no error")")
+}
+
+@Test func shapesListMatchesAllocatedTensors() {
+    let config = tinyConfig()
+    let weights = ModelWeights(config, kind: .parameters, ledger: nil)
+    let listed = ModelWeights.shapes(config)
+    #expect(listed.map(\.name) == weights.named.map(\.name))
+    #expect(listed.map(\.shape) == weights.named.map(\.tensor.shape))
+}
+
+@Test func oversizedFileIsRefusedUnread() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let path = folder + "/sparse.txt"
+    FileManager.default.createFile(atPath: path, contents: Data("text".utf8))
+    let handle = FileHandle(forWritingAtPath: path)!
+    try handle.truncate(atOffset: UInt64(Corpus.maxBytes) + 1)
+    try handle.close()
+    let message = errorMessage { _ = try Corpus.load(paths: [path]) { _ in } }
+    #expect(message?.contains("MiB limit") == true, "got: \(message ?? "no error")")
+}
+
+@Test func hiddenEntriesInFoldersAreSkipped() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try FileManager.default.createDirectory(atPath: folder + "/.git", withIntermediateDirectories: true)
+    FileManager.default.createFile(atPath: folder + "/.git/config", contents: Data("[core]\n".utf8))
+    FileManager.default.createFile(atPath: folder + "/.notes", contents: Data("hidden\n".utf8))
+    FileManager.default.createFile(atPath: folder + "/a.txt", contents: Data("visible text\n".utf8))
+    var warnings: [String] = []
+    let corpus = try Corpus.load(paths: [folder]) { warnings.append($0) }
+    #expect(corpus.bytes == Array("visible text\n".utf8))
+    #expect(warnings.count == 2)
+    #expect(warnings.contains { $0.contains(".git") })
+    #expect(warnings.contains { $0.contains(".notes") })
 }

@@ -90,7 +90,27 @@ public enum Checkpoint {
         } catch let error as PCMoEError {
             throw PCMoEError.invalidCheckpoint("\(path) contains an invalid configuration: \(error.message)")
         }
+        guard step <= options.steps else {
+            throw PCMoEError.invalidCheckpoint(
+                "\(path) says \(step) steps were taken of a run of \(options.steps); the file is damaged or edited.")
+        }
+        try checkShapes(file, config: config, path: path)
         return (file, CheckpointHeader(config: config, options: options, step: step))
+    }
+
+    /// Compares the stored shapes with those `config` implies, before any
+    /// tensor is allocated, so that a damaged file cannot make the loader
+    /// allocate a model of another size.
+    private static func checkShapes(_ file: SafeTensorsFile, config: ModelConfig, path: String) throws {
+        for (name, shape) in ModelWeights.shapes(config) {
+            guard let stored = file.shape(of: name) else {
+                throw PCMoEError.invalidCheckpoint("\(path) has no tensor \(name), which its configuration needs.")
+            }
+            guard stored == shape else {
+                throw PCMoEError.invalidCheckpoint(
+                    "\(path) stores \(name) with shape \(stored), but its configuration gives \(shape); the file is damaged or edited.")
+            }
+        }
     }
 
     /// The FNV-1a 64-bit hash of `bytes`, to recognise the training text.
@@ -105,6 +125,10 @@ public enum Checkpoint {
     private static func loadTensors(_ weights: ModelWeights, from file: SafeTensorsFile, prefix: String) throws {
         for (name, tensor) in weights.named {
             try file.load(prefix + name, into: tensor)
+            guard tensor.isFinite else {
+                throw PCMoEError.invalidCheckpoint(
+                    "\(file.path) has NaN or infinite values in \(prefix + name); resume from an earlier checkpoint.")
+            }
         }
     }
 

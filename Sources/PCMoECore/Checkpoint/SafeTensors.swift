@@ -14,7 +14,7 @@ import Foundation
 /// ``SafeTensorsFile`` reads such files.
 public enum SafeTensors {
     /// The largest header accepted on reading and produced on writing, in bytes.
-    static let maxHeaderBytes = 100_000_000
+    static let maxHeaderBytes = 16 << 20
 
     /// The reserved header key for metadata.
     static let metadataKey = "__metadata__"

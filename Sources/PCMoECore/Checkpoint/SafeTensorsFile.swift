@@ -98,7 +98,9 @@ private final class ReadOnlyFile {
     /// Opens `path`, which must be a regular file.
     init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK keeps a FIFO from blocking the open; the regular-file
+        // check below then rejects it. Reads of regular files ignore the flag.
+        descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw SafeTensorsIO.ioError("Opening checkpoint \(path) failed", reading: true)
         }

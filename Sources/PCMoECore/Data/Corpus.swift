@@ -6,6 +6,11 @@ import Foundation
 /// (rounded down) is the validation part, and everything before it is the
 /// training part. Build one with ``load(paths:warn:)``.
 public struct Corpus: Sendable {
+    /// The largest corpus, in bytes after decompression, that loading accepts:
+    /// 1 GiB. A corpus is held in memory whole, so this bounds what a
+    /// compressed file or a sparse file can make the loader allocate.
+    public static let maxBytes = 1 << 30
+
     /// The paths the corpus was loaded from, joined with ", ", for messages.
     public let name: String
     /// The content of every loaded file, decompressed and concatenated in load order.

@@ -84,6 +84,7 @@ enum CorpusFileSystem {
         var status = stat()
         var bytes: [UInt8] = []
         if fstat(descriptor, &status) == 0 {
+            guard Int(status.st_size) <= Corpus.maxBytes else { throw tooLarge(path) }
             bytes.reserveCapacity(Int(status.st_size))
         }
 
@@ -97,7 +98,14 @@ enum CorpusFileSystem {
                 throw PCMoEError.io("Cannot read corpus file \(path): \(errnoText()); check the file.")
             }
             bytes.append(contentsOf: chunk[0..<count])
+            guard bytes.count <= Corpus.maxBytes else { throw tooLarge(path) }
         }
+    }
+
+    /// Builds the error for a file or a corpus over ``Corpus/maxBytes``.
+    static func tooLarge(_ path: String) -> PCMoEError {
+        PCMoEError.invalidData(
+            "corpus data from \(path) exceeds the \(Corpus.maxBytes >> 20) MiB limit of a corpus held in memory; use a smaller part of it.")
     }
 
     /// Returns the `strerror` text of the current `errno`.

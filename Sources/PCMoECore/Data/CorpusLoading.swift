@@ -70,7 +70,7 @@ private struct CorpusLoader {
                 throw PCMoEError.invalidData(
                     "Corpus file \(path) is empty; add text to it or remove it from the paths.")
             }
-            append(content, from: path)
+            try append(content, from: path)
         case .symbolicLink, .other:
             throw PCMoEError.invalidData(
                 "Corpus path \(path) is neither a regular file nor a folder; pass a file or a folder.")
@@ -106,7 +106,7 @@ private struct CorpusLoader {
                 warn("Skipped empty file \(path).")
                 return 0
             }
-            return append(content, from: path) ? 1 : 0
+            return try append(content, from: path) ? 1 : 0
         case .symbolicLink:
             warn("Skipped symbolic link \(path); pass it directly to read its target.")
             return 0
@@ -118,12 +118,13 @@ private struct CorpusLoader {
 
     /// Appends `content` unless it is binary, and returns whether it was appended.
     @discardableResult
-    private mutating func append(_ content: [UInt8], from path: String) -> Bool {
+    private mutating func append(_ content: [UInt8], from path: String) throws -> Bool {
         let probe = content.prefix(CorpusFileSystem.binaryProbeBytes)
         if probe.contains(0) {
             warn("Skipped binary file \(path) because its first 8 KiB contain a NUL byte.")
             return false
         }
+        guard bytes.count + content.count <= Corpus.maxBytes else { throw CorpusFileSystem.tooLarge(path) }
         bytes.append(contentsOf: content)
         return true
     }

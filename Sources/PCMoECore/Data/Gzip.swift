@@ -52,6 +52,7 @@ enum Gzip {
                 return inflate(&stream, Z_NO_FLUSH)
             }
             output.append(contentsOf: chunk[0..<(chunk.count - Int(stream.avail_out))])
+            guard output.count <= Corpus.maxBytes else { throw CorpusFileSystem.tooLarge(path) }
 
             switch status {
             case Z_OK:
@@ -77,7 +78,7 @@ enum Gzip {
     private static func sizeHint(_ input: UnsafeBufferPointer<UInt8>) -> Int {
         guard input.count >= 4 else { return 0 }
         let trailer = input[(input.count - 4)...].reversed().reduce(0) { $0 << 8 | Int($1) }
-        return max(trailer, input.count)
+        return min(max(trailer, input.count), Corpus.maxBytes)
     }
 
     /// Builds the error for a failed `inflate`, quoting zlib's message when it gives one.

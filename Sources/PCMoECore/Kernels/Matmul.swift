@@ -51,9 +51,10 @@ public func matmulBackward(_ x: Tensor, _ w: Tensor, dy: Tensor, dw: Tensor?, dx
     }
 }
 
-/// Sets the number of threads OpenBLAS uses for every later product.
+/// Sets the number of threads OpenBLAS uses for every later product,
+/// clamped to 1 ... 1024.
 public func setMathThreads(_ count: Int) {
-    openblas_set_num_threads(Int32(max(1, count)))
+    openblas_set_num_threads(Int32(min(max(1, count), 1024)))
 }
 
 /// The number of threads OpenBLAS uses now.

@@ -30,7 +30,7 @@ extension ModelConfig {
                        Double(sequence) * Double(sequence)].max()!
         guard largest <= Double(Int32.max) else {
             throw PCMoEError.invalidArgument(
-                "a tensor of these sizes would hold \(Int(largest)) values, more than the \(Int32.max) a BLAS call can index; use smaller sizes.")
+                String(format: "a tensor of these sizes would contain %.3g values, more than the %d a BLAS call can index; use smaller sizes or a smaller batch.", largest, Int32.max))
         }
         let needed = trainingBytesEstimate(batch: batch)
         let available = Double(ProcessInfo.processInfo.physicalMemory)

@@ -40,6 +40,19 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// The head width d / H.
     public var headDim: Int { dModel / max(heads, 1) }
 
+    /// Returns the largest value this build accepts for the size named `key`.
+    ///
+    /// Layers and experts have tighter bounds than widths: a model with more
+    /// than a thousand layers or thousands of experts per layer is a mistake
+    /// in the configuration, and stopping early is more useful than training it.
+    public static func largest(_ key: String) -> Int {
+        switch key {
+        case "n_layers": return 1024
+        case "n_experts", "top_k": return 4096
+        default: return 1 << 20
+        }
+    }
+
     /// Checks every size.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
     public func validate() throws {
@@ -48,8 +61,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         for (name, value) in sizes where value <= 0 {
             throw PCMoEError.invalidArgument("\(name) is \(value); it must be a positive integer.")
         }
-        for (name, value) in sizes where value > 1 << 20 {
-            throw PCMoEError.invalidArgument("\(name) is \(value); the largest supported value is \(1 << 20).")
+        for (name, value) in sizes where value > Self.largest(name) {
+            throw PCMoEError.invalidArgument("\(name) is \(value); the largest supported value is \(Self.largest(name)).")
         }
         guard dModel % heads == 0 else {
             throw PCMoEError.invalidArgument(

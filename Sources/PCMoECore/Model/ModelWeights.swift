@@ -90,6 +90,25 @@ public final class ModelWeights {
         return out
     }
 
+    /// Lists the checkpoint names and shapes of a full set of tensors for
+    /// `config`, in canonical order, without allocating them.
+    public static func shapes(_ config: ModelConfig) -> [(name: String, shape: [Int])] {
+        let (d, f, v) = (config.dModel, config.expertHidden, ModelConfig.vocabulary)
+        var out: [(String, [Int])] = [("tok_emb", [v, d])]
+        for i in 0..<config.layers {
+            let p = "layers.\(i)."
+            out += [(p + "attn_norm.weight", [d]), (p + "attn.wq", [d, d]), (p + "attn.wk", [d, d]),
+                    (p + "attn.wv", [d, d]), (p + "attn.wo", [d, d]), (p + "moe_norm.weight", [d]),
+                    (p + "moe.router", [d, config.experts])]
+            for j in 0..<config.experts {
+                let e = p + "moe.experts.\(j)."
+                out += [(e + "gate", [d, f]), (e + "up", [d, f]), (e + "down", [f, d])]
+            }
+        }
+        out += [("final_norm.weight", [d]), ("lm_head", [d, v])]
+        return out
+    }
+
     /// True for the RMSNorm weights, which are initialised to 1 and get no weight decay.
     public static func isNorm(_ name: String) -> Bool { name.hasSuffix("norm.weight") }
 

@@ -23,21 +23,27 @@ public struct Routing {
         var weightOf = [Float](repeating: 0, count: n * k)
         var slotsOf = [[Int32]](repeating: [], count: e)
         var rowOf = [Int32](repeating: 0, count: n * k)
+        var taken = [Bool](repeating: false, count: e)
         for token in 0..<n {
             let p = probs.data + token * e
             var sum: Float = 0
             for j in 0..<k {
                 var best = -1
-                for candidate in 0..<e where !expertOf[(token * k)..<(token * k + j)].contains(Int32(candidate)) {
+                for candidate in 0..<e where !taken[candidate] {
                     if best < 0 || p[candidate] > p[best] { best = candidate }
                 }
+                taken[best] = true
                 let slot = token * k + j
                 expertOf[slot] = Int32(best)
                 rowOf[slot] = Int32(slotsOf[best].count)
                 slotsOf[best].append(Int32(slot))
                 sum += p[best]
             }
-            for j in 0..<k { weightOf[token * k + j] = p[Int(expertOf[token * k + j])] / sum }
+            for j in 0..<k {
+                let expert = Int(expertOf[token * k + j])
+                weightOf[token * k + j] = p[expert] / sum
+                taken[expert] = false
+            }
         }
         self.k = k
         self.expertOf = expertOf

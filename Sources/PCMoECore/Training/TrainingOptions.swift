@@ -17,6 +17,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Fixes initialisation and batch order.
     public var seed: UInt64 = 1
 
+    /// The largest run length accepted, 2⁴⁰ steps, which keeps step counts
+    /// exact in Double arithmetic.
+    public static let maxSteps = 1 << 40
+
     /// The defaults: 1000 steps of batch 16, peak rate 3e-4 with 5 % warm-up, seed 1.
     public init() {}
 
@@ -28,7 +32,9 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Checks every value.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
     public func validate() throws {
-        if steps <= 0 { throw PCMoEError.invalidArgument("steps is \(steps); it must be a positive integer.") }
+        if steps <= 0 || steps > Self.maxSteps {
+            throw PCMoEError.invalidArgument("steps is \(steps); it must be an integer from 1 to \(Self.maxSteps).")
+        }
         if batch <= 0 { throw PCMoEError.invalidArgument("batch is \(batch); it must be a positive integer.") }
         let rates = [("learning rate", learningRate, false), ("warm-up fraction", warmupFraction, true),
                      ("minimum learning-rate ratio", minLearningRateRatio, true),
@@ -37,9 +43,14 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
             let need = zeroAllowed ? "a finite number of at least 0" : "a finite number above 0"
             throw PCMoEError.invalidArgument("the \(name) is \(value); it must be \(need).")
         }
-        if warmupFraction > 1 || minLearningRateRatio > 1 {
-            throw PCMoEError.invalidArgument(
-                "the warm-up fraction \(warmupFraction) and the minimum learning-rate ratio \(minLearningRateRatio) must be at most 1.")
+        if warmupFraction > 1 {
+            throw PCMoEError.invalidArgument("the warm-up fraction is \(warmupFraction); it must be at most 1.")
+        }
+        if minLearningRateRatio > 1 {
+            throw PCMoEError.invalidArgument("the minimum learning-rate ratio is \(minLearningRateRatio); it must be at most 1.")
+        }
+        if learningRate > 1 {
+            throw PCMoEError.invalidArgument("the learning rate is \(learningRate); it must be at most 1.")
         }
     }
 
