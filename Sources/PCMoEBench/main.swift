@@ -1,9 +1,10 @@
-import COpenBLAS
 import Foundation
 import PCMoECore
 
 // Measures training-step throughput against cblas_sgemm's rate on this
-// machine, in the same process and with the same thread count.
+// machine, in the same process and with the same thread count. Each timed
+// step is followed by one timed 1024³ sgemm, so both medians come from the
+// same stretch of time on a machine whose speed may drift.
 
 struct BenchCase {
     let name: String
@@ -17,23 +18,59 @@ let cases = [
     BenchCase(name: "reference", config: ModelConfig(), batch: 16),
 ]
 
-func option(_ name: String, default value: Int) -> Int {
+let help = """
+    Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference]
+
+    Measures training-step throughput of a small and the reference configuration
+    (d_model 256, 4 heads, 4 layers, 8 experts, top-2, expert_hidden 512, seq_len 128,
+    batch 16) against cblas_sgemm's rate at 1024x1024x1024, and prints a table.
+    Each timed step is followed by one timed sgemm; the table gives medians.
+
+      --steps N       timed steps per configuration, after one untimed step (default 10)
+      --threads N     threads for matrix products (default: OpenBLAS's choice)
+      --only NAME     run one configuration only
+    """
+
+func option(_ name: String) -> String? {
     let args = CommandLine.arguments
-    guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]), v > 0 else { return value }
-    return v
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    return args[i + 1]
 }
 
-/// GFLOP/s of one n×n×n sgemm, best of `repeats`.
-func sgemmRate(n: Int = 1024, repeats: Int = 10) -> Double {
-    let a = Tensor([n, n]), b = Tensor([n, n]), c = Tensor([n, n])
-    for i in 0..<a.count { a[i] = Float(i % 7) * 0.1; b[i] = Float(i % 5) * 0.1 }
-    var best = Double.infinity
-    for _ in 0..<repeats {
-        let start = DispatchTime.now().uptimeNanoseconds
-        sgemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
-        best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+        : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+/// One 1024³ sgemm on fixed operands, reused across calls.
+final class SgemmProbe {
+    let n = 1024
+    let a: Tensor, b: Tensor, c: Tensor
+
+    init() {
+        a = Tensor([n, n])
+        b = Tensor([n, n])
+        c = Tensor([n, n])
+        for i in 0..<a.count {
+            a[i] = Float(i % 7) * 0.1
+            b[i] = Float(i % 5) * 0.1
+        }
     }
-    return 2 * Double(n * n * n) / best / 1e9
+
+    /// Returns GFLOP/s of one call.
+    func rate() -> Double {
+        let time = seconds {
+            sgemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
+        }
+        return 2 * Double(n * n * n) / time / 1e9
+    }
 }
 
 /// Parameters a token touches: the backbone plus k experts per layer.
@@ -43,15 +80,15 @@ func activeParameters(_ c: ModelConfig) -> Int {
     return v * d + c.layers * perLayer + d + d * v
 }
 
-func peakResidentKiB() -> Int {
+func peakResidentMiB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return Double(line.split(separator: " ").dropFirst().first ?? "0").map { $0 / 1024 } ?? 0
     }
     return 0
 }
 
-func run(_ bench: BenchCase, steps: Int, sgemmGFlops: Double) throws -> String {
+func run(_ bench: BenchCase, steps: Int, probe: SgemmProbe) throws -> String {
     let ledger = MemoryLedger()
     let model = try MoEModel(config: bench.config, seed: 1, ledger: ledger)
     let optimizer = AdamW(parameters: model.weights, gradients: model.gradients, ledger: ledger)
@@ -64,50 +101,43 @@ func run(_ bench: BenchCase, steps: Int, sgemmGFlops: Double) throws -> String {
         clipGradients(model.gradients, maxNorm: 1)
         optimizer.step(rate: 3e-4)
     }
-    try step()  // warm-up: first-touch of buffers and OpenBLAS threads
-    let start = DispatchTime.now().uptimeNanoseconds
-    for _ in 0..<steps { try step() }
-    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+
+    try step()  // untimed: first touch of every buffer and OpenBLAS's threads
+    var stepTimes: [Double] = [], sgemmRates: [Double] = []
+    for _ in 0..<steps {
+        stepTimes.append(try seconds(step))
+        sgemmRates.append(probe.rate())
+    }
+
     let c = bench.config
-    let tokensPerSecond = Double(steps * bench.batch * c.sequence) / seconds
+    let tokensPerSecond = Double(bench.batch * c.sequence) / median(stepTimes)
     let flopsPerToken = 6 * Double(activeParameters(c)) + 12 * Double(c.layers * c.sequence * c.dModel)
     let gflops = tokensPerSecond * flopsPerToken / 1e9
-    let mib = { (kind: TensorKind) in String(format: "%.1f", Double(ledger.peakBytes(kind)) / 1048576) }
-    return String(format: "| %@ | %.0f | %.1f | %.0f %% | %@ | %@ | %@ | %@ | %.1f |",
-                  bench.name, tokensPerSecond, gflops, 100 * gflops / sgemmGFlops, mib(.parameters),
-                  mib(.gradients), mib(.optimizerState), mib(.activations), Double(peakResidentKiB()) / 1024)
+    let sgemmRate = median(sgemmRates)
+    let mib = { (kind: TensorKind) in String(format: "%.1f", Double(ledger.peakBytes(kind)) / 1_048_576) }
+    return String(format: "| %@ | %.0f | %.1f | %.1f | %.0f %% | %@ | %@ | %@ | %@ | %.1f |",
+                  bench.name, tokensPerSecond, gflops, sgemmRate, 100 * gflops / sgemmRate, mib(.parameters),
+                  mib(.gradients), mib(.optimizerState), mib(.activations), peakResidentMiB())
 }
 
 if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print("""
-        Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference]
-
-        Measures training-step throughput of a small and the reference configuration
-        (d_model 256, 4 heads, 4 layers, 8 experts, top-2, expert_hidden 512, seq_len 128,
-        batch 16) against cblas_sgemm's rate at 1024x1024x1024, and prints a table.
-
-          --steps N       timed steps per configuration, after one untimed step (default 10)
-          --threads N     threads for matrix products (default: OpenBLAS's choice)
-          --only NAME     run one configuration only
-        """)
+    print(help)
     exit(0)
 }
-
 // Keep freed tensor memory in the heap instead of returning it to the
 // system after every step; see keepFreedMemory().
 keepFreedMemory()
-let steps = option("--steps", default: 10)
-let threads = option("--threads", default: 0)
-if threads > 0 { setMathThreads(threads) }
-let rate = sgemmRate()
-print(String(format: "cblas_sgemm 1024x1024x1024: %.1f GFLOP/s with %ld threads", rate, mathThreads))
-print("timed steps per configuration: \(steps), batch 16")
+let steps = option("--steps").flatMap(Int.init).map { max($0, 1) } ?? 10
+if let threads = option("--threads").flatMap(Int.init) { setMathThreads(threads) }
+let only = option("--only")
+
+let probe = SgemmProbe()
+_ = probe.rate()
+print("timed steps per configuration: \(steps); OpenBLAS threads: \(mathThreads)")
+print("FLOPs per token: 6 × active parameters (backbone and k experts per layer) + 12·L·T·d")
 print("")
-print("| config | tokens/s | GFLOP/s | of sgemm | params MiB | grads MiB | optimizer MiB | activations MiB | peak RSS MiB |")
-print("|---|---|---|---|---|---|---|---|---|")
-let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { i in
-    i + 1 < CommandLine.arguments.count ? CommandLine.arguments[i + 1] : nil
-}
+print("| config | tokens/s | GFLOP/s | sgemm GFLOP/s | of sgemm | params MiB | grads MiB | optimizer MiB | activations MiB | peak RSS MiB |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for bench in cases where only == nil || bench.name == only {
-    print(try run(bench, steps: steps, sgemmGFlops: rate))
+    print(try run(bench, steps: steps, probe: probe))
 }

@@ -70,7 +70,7 @@ compare_inputs() {
     printf 'e' > "$work/one.bin"
     for input in full short one; do
         "$pcmoe" logits --checkpoint "$checkpoint" --input "$work/$input.bin" \
-            --out "$work/pcmoe.logits" > /dev/null
+            --out "$work/pcmoe.logits" --overwrite > /dev/null
         "$work/model_reference" "$checkpoint" "$work/$input.bin" "$work/reference.logits"
         record "$name, $input input" "$work/compare_logits" "$work/pcmoe.logits" \
             "$work/reference.logits" 1e-4

@@ -8,13 +8,15 @@ public let rmsNormEpsilon: Float = 1e-5
 public func rmsNormForward(_ x: Tensor, weight w: Tensor, into y: Tensor, rstd: Tensor) {
     let (n, d) = (x.rows, x.columns)
     precondition(w.count == d && y.count == x.count && rstd.count == n, "rmsnorm: x \(x.shape) w \(w.shape)")
-    for row in 0..<n {
-        let xr = x.data + row * d, yr = y.data + row * d
-        var sum: Float = 0
-        for i in 0..<d { sum += xr[i] * xr[i] }
-        let r = 1 / (sum / Float(d) + rmsNormEpsilon).squareRoot()
-        rstd[row] = r
-        for i in 0..<d { yr[i] = xr[i] * r * w.data[i] }
+    parallelRanges(n, grain: 64) { rows in
+        for row in rows {
+            let xr = x.data + row * d, yr = y.data + row * d
+            var sum: Float = 0
+            for i in 0..<d { sum += xr[i] * xr[i] }
+            let r = 1 / (sum / Float(d) + rmsNormEpsilon).squareRoot()
+            rstd[row] = r
+            for i in 0..<d { yr[i] = xr[i] * r * w.data[i] }
+        }
     }
 }
 

@@ -1,7 +1,11 @@
+import Dispatch
+
 /// Experts computed in this process from weights it holds.
 ///
 /// Holds references to the weight and gradient tensors of each expert it runs
 /// and keeps, per layer, the activations of the last training forward.
+/// The experts of one call run in parallel, each on one thread with
+/// single-threaded products: they touch disjoint weights and gradients.
 public final class LocalExperts: ExpertCompute {
     private let weights: ModelWeights
     private let gradients: ModelWeights
@@ -15,8 +19,8 @@ public final class LocalExperts: ExpertCompute {
         let hidden: Tensor  // [m, f] silu(gate) ⊙ up
     }
 
-    /// Experts whose weights and gradients live in `weights` and `gradients`;
-    /// activations are counted in `ledger`.
+    /// Creates experts whose weights and gradients live in `weights` and
+    /// `gradients`; activations are counted in `ledger`.
     public init(weights: ModelWeights, gradients: ModelWeights, ledger: MemoryLedger?) {
         self.weights = weights
         self.gradients = gradients
@@ -24,49 +28,71 @@ public final class LocalExperts: ExpertCompute {
     }
 
     public func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor] {
-        var caches: [Cache] = []
-        var outputs: [Tensor] = []
-        for batch in batches {
+        let held = try batches.map { batch in
             guard let w = weights.layers[layer].experts[batch.expert] else {
                 throw PCMoEError.invalidArgument("expert \(batch.expert) of layer \(layer) is not held here.")
             }
-            let (m, f, d) = (batch.rows.rows, w.gate.shape[1], w.gate.shape[0])
-            let cache = Cache(input: batch.rows, gate: Tensor([m, f], ledger: ledger),
-                              up: Tensor([m, f], ledger: ledger), hidden: Tensor([m, f], ledger: ledger))
-            matmulForward(batch.rows, w.gate, into: cache.gate)
-            matmulForward(batch.rows, w.up, into: cache.up)
-            swigluForward(cache.gate, cache.up, into: cache.hidden)
-            let out = Tensor([m, d], ledger: ledger)
-            matmulForward(cache.hidden, w.down, into: out)
-            outputs.append(out)
-            if keepForBackward { caches.append(cache) }
+            return w
         }
-        if keepForBackward { pending[layer] = caches }
-        return outputs
+        let results = parallelMap(batches.count) { i in expertForward(held[i], batches[i].rows) }
+        if keepForBackward { pending[layer] = results.map(\.cache) }
+        return results.map(\.output)
+    }
+
+    /// Runs one expert on its rows. Shapes: rows [m, d]; returns output [m, d].
+    private func expertForward(_ w: ExpertWeights, _ rows: Tensor) -> (output: Tensor, cache: Cache) {
+        let (m, f, d) = (rows.rows, w.gate.shape[1], w.gate.shape[0])
+        let cache = Cache(input: rows, gate: Tensor([m, f], ledger: ledger),
+                          up: Tensor([m, f], ledger: ledger), hidden: Tensor([m, f], ledger: ledger))
+        matmulForward(rows, w.gate, into: cache.gate)
+        matmulForward(rows, w.up, into: cache.up)
+        swigluForward(cache.gate, cache.up, into: cache.hidden)
+        let out = Tensor([m, d], ledger: ledger)
+        matmulForward(cache.hidden, w.down, into: out)
+        return (out, cache)
     }
 
     public func backward(layer: Int, gradients dOut: [ExpertBatch]) throws -> [Tensor] {
         guard let caches = pending.removeValue(forKey: layer), caches.count == dOut.count else {
             throw PCMoEError.invalidArgument("no forward of layer \(layer) is waiting for this backward.")
         }
-        var inputGrads: [Tensor] = []
-        for (batch, cache) in zip(dOut, caches) {
-            let w = weights.layers[layer].experts[batch.expert]!
-            let g = gradients.layers[layer].experts[batch.expert]!
-            let (m, f) = (cache.gate.rows, cache.gate.columns)
-            let dHidden = Tensor([m, f], ledger: ledger)
-            matmulBackward(cache.hidden, w.down, dy: batch.rows, dw: g.down, dx: dHidden)
-            let dGate = Tensor([m, f], ledger: ledger), dUp = Tensor([m, f], ledger: ledger)
-            swigluBackward(ds: dHidden, cache.gate, cache.up, da: dGate, db: dUp)
-            let dInput = Tensor(cache.input.shape, ledger: ledger)
-            matmulBackward(cache.input, w.gate, dy: dGate, dw: g.gate, dx: dInput)
-            matmulBackward(cache.input, w.up, dy: dUp, dw: g.up, dx: dInput, accumulateInput: true)
-            inputGrads.append(dInput)
+        return parallelMap(dOut.count) { i in
+            let expert = dOut[i].expert
+            return expertBackward(weights.layers[layer].experts[expert]!, gradients.layers[layer].experts[expert]!,
+                                  caches[i], dOut[i].rows)
         }
-        return inputGrads
+    }
+
+    /// Accumulates one expert's weight gradients and returns ∂L/∂rows.
+    /// Shapes: dOut [m, d]; returns [m, d].
+    private func expertBackward(_ w: ExpertWeights, _ g: ExpertWeights, _ cache: Cache, _ dOut: Tensor) -> Tensor {
+        let (m, f) = (cache.gate.rows, cache.gate.columns)
+        let dHidden = Tensor([m, f], ledger: ledger)
+        matmulBackward(cache.hidden, w.down, dy: dOut, dw: g.down, dx: dHidden)
+        let dGate = Tensor([m, f], ledger: ledger), dUp = Tensor([m, f], ledger: ledger)
+        swigluBackward(ds: dHidden, cache.gate, cache.up, da: dGate, db: dUp)
+        let dInput = Tensor(cache.input.shape, ledger: ledger)
+        matmulBackward(cache.input, w.gate, dy: dGate, dw: g.gate, dx: dInput)
+        matmulBackward(cache.input, w.up, dy: dUp, dw: g.up, dx: dInput, accumulateInput: true)
+        return dInput
     }
 
     public func discardPending() {
         pending.removeAll()
     }
+}
+
+/// Computes `body(i)` for every i in 0 ..< count on all workers, with
+/// single-threaded products, and returns the results in index order.
+func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    withSingleThreadedMath {
+        results.withUnsafeMutableBufferPointer { slots in
+            let slots = slots
+            DispatchQueue.concurrentPerform(iterations: count) { i in
+                slots[i] = body(i)
+            }
+        }
+    }
+    return results.map { $0! }
 }

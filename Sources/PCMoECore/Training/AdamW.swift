@@ -57,12 +57,14 @@ public final class AdamW {
             let (name, p) = parameters.named[i]
             let (g, m, v) = (gradients.named[i].tensor, firstMoment.named[i].tensor, secondMoment.named[i].tensor)
             let decay: Float = ModelWeights.isNorm(name) ? 1 : 1 - lr * Float(s.weightDecay)
-            for j in 0..<p.count {
-                let gj = g.data[j]
-                m.data[j] = b1 * m.data[j] + (1 - b1) * gj
-                v.data[j] = b2 * v.data[j] + (1 - b2) * gj * gj
-                let update = (m.data[j] / c1) / ((v.data[j] / c2).squareRoot() + eps)
-                p.data[j] = p.data[j] * decay - lr * update
+            parallelRanges(p.count) { range in
+                for j in range {
+                    let gj = g.data[j]
+                    m.data[j] = b1 * m.data[j] + (1 - b1) * gj
+                    v.data[j] = b2 * v.data[j] + (1 - b2) * gj * gj
+                    let update = (m.data[j] / c1) / ((v.data[j] / c2).squareRoot() + eps)
+                    p.data[j] = p.data[j] * decay - lr * update
+                }
             }
         }
     }
@@ -87,7 +89,9 @@ public func clipGradients(_ gradients: ModelWeights, maxNorm: Double) -> Double 
     guard norm > maxNorm else { return norm }
     let scale = Float(maxNorm / norm)
     for (_, g) in gradients.named {
-        for i in 0..<g.count { g.data[i] *= scale }
+        parallelRanges(g.count) { range in
+            for i in range { g.data[i] *= scale }
+        }
     }
     return norm
 }
