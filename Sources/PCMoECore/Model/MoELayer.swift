@@ -35,10 +35,12 @@ func moeForward(_ h: Tensor, router: Tensor, topK: Int, layer: Int, experts: Exp
     var batchOf = [Int](repeating: -1, count: e)
     for (i, batch) in batches.enumerated() { batchOf[batch.expert] = i }
     out.zero()
-    for slot in 0..<(n * topK) {
-        let y = outputs[batchOf[Int(routing.expertOf[slot])]].data + Int(routing.rowOf[slot]) * d
-        let target = out.data + (slot / topK) * d, w = routing.weightOf[slot]
-        for i in 0..<d { target[i] += w * y[i] }
+    parallelRanges(n, grain: 64) { tokens in
+        for slot in (tokens.lowerBound * topK)..<(tokens.upperBound * topK) {
+            let y = outputs[batchOf[Int(routing.expertOf[slot])]].data + Int(routing.rowOf[slot]) * d
+            let target = out.data + (slot / topK) * d, w = routing.weightOf[slot]
+            for i in 0..<d { target[i] += w * y[i] }
+        }
     }
     return MoECache(input: h, probs: probs, routing: routing, experts: batches.map(\.expert),
                     outputs: outputs, balanceLoss: routing.balanceLoss(probs: probs))

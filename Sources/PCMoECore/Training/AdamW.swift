@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// The settings of ``AdamW``.
@@ -70,13 +71,12 @@ public final class AdamW {
     }
 }
 
-/// The global L2 norm of all gradients, summed in Double.
+/// Returns the global L2 norm of all gradients: each tensor's sum of squares
+/// from cblas_sdot, added up in Double.
 public func globalNorm(_ gradients: ModelWeights) -> Double {
     var sum = 0.0
     for (_, g) in gradients.named {
-        var partial: Float = 0
-        for i in 0..<g.count { partial += g.data[i] * g.data[i] }
-        sum += Double(partial)
+        sum += Double(cblas_sdot(Int32(g.count), g.data, 1, g.data, 1))
     }
     return sum.squareRoot()
 }
