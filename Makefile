@@ -51,7 +51,7 @@ demo: build
 	  --out out/demo.ckpt --overwrite --metrics out/demo-metrics.jsonl
 
 bench: build
-	$(BIN)/pcmoe-bench
+	$(BIN)/pcmoe-bench --steps 20
 
 # The installed binary links the Swift runtime statically, so it runs where
 # the toolchain is absent; it gets a build folder of its own.
