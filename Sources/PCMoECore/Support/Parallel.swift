@@ -22,11 +22,38 @@ func parallelRanges(_ count: Int, grain: Int = 4096, _ body: (Range<Int>) -> Voi
     }
 }
 
+/// Counts the sections that run with single-threaded products, so that
+/// sections on several threads at once restore the caller's setting only
+/// when the last one ends.
+private final class SingleThreadedSections: @unchecked Sendable {
+    private let lock = NSLock()
+    private var depth = 0
+    private var saved = 1
+
+    func enter() {
+        lock.lock()
+        defer { lock.unlock() }
+        if depth == 0 {
+            saved = mathThreads
+            setMathThreads(1)
+        }
+        depth += 1
+    }
+
+    func leave() {
+        lock.lock()
+        defer { lock.unlock() }
+        depth -= 1
+        if depth == 0 { setMathThreads(saved) }
+    }
+}
+
+private let singleThreadedSections = SingleThreadedSections()
+
 /// Runs `body` with OpenBLAS limited to one thread, so that several threads
 /// can each run their own small products at once.
 func withSingleThreadedMath<T>(_ body: () throws -> T) rethrows -> T {
-    let previous = mathThreads
-    setMathThreads(1)
-    defer { setMathThreads(previous) }
+    singleThreadedSections.enter()
+    defer { singleThreadedSections.leave() }
     return try body()
 }
