@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 import PCMoECore
 
@@ -64,10 +65,16 @@ final class SgemmProbe {
         }
     }
 
-    /// Returns GFLOP/s of one call.
+    /// Returns GFLOP/s of one cblas_sgemm call with OpenBLAS's own threading
+    /// at the math thread count. pcmoe keeps OpenBLAS single-threaded and
+    /// splits products itself, so the setting is restored after the call.
     func rate() -> Double {
+        openblas_set_num_threads(Int32(mathThreads))
+        defer { openblas_set_num_threads(1) }
+        let n32 = Int32(n)
         let time = seconds {
-            sgemm(m: n, n: n, k: n, a: a.data, lda: n, b: b.data, ldb: n, c: c.data, ldc: n)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n32, n32, n32, 1, a.data, n32, b.data, n32,
+                        0, c.data, n32)
         }
         return 2 * Double(n * n * n) / time / 1e9
     }
@@ -133,7 +140,7 @@ let only = option("--only")
 
 let probe = SgemmProbe()
 _ = probe.rate()
-print("timed steps per configuration: \(steps); OpenBLAS threads: \(mathThreads)")
+print("timed steps per configuration: \(steps); math threads: \(mathThreads)")
 print("FLOPs per token: 6 × active parameters (backbone and k experts per layer) + 12·L·T·d")
 print("")
 print("| config | tokens/s | GFLOP/s | sgemm GFLOP/s | of sgemm | params MiB | grads MiB | optimizer MiB | activations MiB | peak RSS MiB |")

@@ -77,3 +77,22 @@ import Testing
     #expect(abs(before - 5) < 1e-9)
     #expect(abs(globalNorm(model.gradients) - 1) < 1e-6)
 }
+
+@Test func productBitsIgnoreThreadCount() {
+    // 300 rows split over 1, 2 or 3 threads must give the same bits.
+    let (m, n, k) = (300, 200, 500)
+    let a = Tensor([m, k], values: (0..<(m * k)).map { Float(($0 * 7919) % 1000) / 997 - 0.5 })
+    let w = Tensor([k, n], values: (0..<(k * n)).map { Float(($0 * 104729) % 1000) / 991 - 0.5 })
+    let saved = mathThreads
+    defer { setMathThreads(saved) }
+    var results: [[Float]] = []
+    for threads in [1, 2, 3] {
+        setMathThreads(threads)
+        let y = Tensor([m, n])
+        matmulForward(a, w, into: y)
+        results.append(y.values)
+    }
+    let oneEqualsTwo = results[0] == results[1], oneEqualsThree = results[0] == results[2]
+    #expect(oneEqualsTwo)
+    #expect(oneEqualsThree)
+}

@@ -31,6 +31,19 @@ func losses(_ trainer: Trainer, steps: Int) throws -> [Double] {
     #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
 }
 
+@Test func sameSeedBitwiseOnWiderModel() throws {
+    // Wide enough that the element-wise kernels split their work over threads.
+    let config = ModelConfig(dModel: 64, heads: 4, layers: 2, experts: 4, topK: 2, expertHidden: 128, sequence: 32)
+    var options = tinyOptions(steps: 3)
+    options.batch = 8
+    let a = try Trainer(config: config, options: options, corpus: patternCorpus())
+    let b = try Trainer(config: config, options: options, corpus: patternCorpus())
+    let first = try losses(a, steps: 3), second = try losses(b, steps: 3)
+    #expect(first.map(\.bitPattern) == second.map(\.bitPattern))
+    let sameWeights = a.model.weights.lmHead.values == b.model.weights.lmHead.values
+    #expect(sameWeights)
+}
+
 @Test func otherSeedGivesOtherLosses() throws {
     var options = tinyOptions(steps: 4)
     let a = try Trainer(config: tinyConfig(), options: options, corpus: patternCorpus())

@@ -10,19 +10,17 @@ public func attentionForward(q: Tensor, k: Tensor, v: Tensor, heads: Int, sequen
     precondition(probs.count == batch * heads * t * t, "attention: probs \(probs.shape)")
     let scale = 1 / Float(hd).squareRoot()
     // Heads are independent: each (sequence, head) pair runs whole on one
-    // thread with single-threaded products, which suits these small matrices.
-    withSingleThreadedMath {
-        parallelRanges(batch * heads, grain: 1) { pairs in
-            for pair in pairs {
-                let (b, h) = (pair / heads, pair % heads)
-                let offset = b * t * width + h * hd
-                let p = probs.data + pair * t * t
-                sgemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q.data + offset, lda: width,
-                      b: k.data + offset, ldb: width, c: p, ldc: t)
-                for i in 0..<t { softmaxRow(p + i * t, count: t, valid: i + 1) }
-                sgemm(m: t, n: hd, k: t, a: p, lda: t, b: v.data + offset, ldb: width,
-                      c: o.data + offset, ldc: width)
-            }
+    // thread, which suits these small matrices.
+    parallelRanges(batch * heads, grain: 1) { pairs in
+        for pair in pairs {
+            let (b, h) = (pair / heads, pair % heads)
+            let offset = b * t * width + h * hd
+            let p = probs.data + pair * t * t
+            sgemm(transB: true, m: t, n: t, k: hd, alpha: scale, a: q.data + offset, lda: width,
+                  b: k.data + offset, ldb: width, c: p, ldc: t)
+            for i in 0..<t { softmaxRow(p + i * t, count: t, valid: i + 1) }
+            sgemm(m: t, n: hd, k: t, a: p, lda: t, b: v.data + offset, ldb: width,
+                  c: o.data + offset, ldc: width)
         }
     }
 }
@@ -38,23 +36,21 @@ public func attentionBackward(dO: Tensor, q: Tensor, k: Tensor, v: Tensor, heads
     precondition(dO.count == q.count && dq.count == q.count && dk.count == q.count && dv.count == q.count,
                  "attention backward: q \(q.shape)")
     let scale = 1 / Float(hd).squareRoot()
-    withSingleThreadedMath {
-        parallelRanges(batch * heads, grain: 1) { pairs in
-            let dP = Tensor([t, t])
-            for pair in pairs {
-                let (b, h) = (pair / heads, pair % heads)
-                let offset = b * t * width + h * hd
-                let p = probs.data + pair * t * t
-                sgemm(transB: true, m: t, n: t, k: hd, a: dO.data + offset, lda: width,
-                      b: v.data + offset, ldb: width, c: dP.data, ldc: t)
-                sgemm(transA: true, m: t, n: hd, k: t, a: p, lda: t, b: dO.data + offset, ldb: width,
-                      c: dv.data + offset, ldc: width)
-                softmaxBackwardCausal(p, dP.data, t)
-                sgemm(m: t, n: hd, k: t, alpha: scale, a: dP.data, lda: t, b: k.data + offset, ldb: width,
-                      c: dq.data + offset, ldc: width)
-                sgemm(transA: true, m: t, n: hd, k: t, alpha: scale, a: dP.data, lda: t, b: q.data + offset,
-                      ldb: width, c: dk.data + offset, ldc: width)
-            }
+    parallelRanges(batch * heads, grain: 1) { pairs in
+        let dP = Tensor([t, t])
+        for pair in pairs {
+            let (b, h) = (pair / heads, pair % heads)
+            let offset = b * t * width + h * hd
+            let p = probs.data + pair * t * t
+            sgemm(transB: true, m: t, n: t, k: hd, a: dO.data + offset, lda: width,
+                  b: v.data + offset, ldb: width, c: dP.data, ldc: t)
+            sgemm(transA: true, m: t, n: hd, k: t, a: p, lda: t, b: dO.data + offset, ldb: width,
+                  c: dv.data + offset, ldc: width)
+            softmaxBackwardCausal(p, dP.data, t)
+            sgemm(m: t, n: hd, k: t, alpha: scale, a: dP.data, lda: t, b: k.data + offset, ldb: width,
+                  c: dq.data + offset, ldc: width)
+            sgemm(transA: true, m: t, n: hd, k: t, alpha: scale, a: dP.data, lda: t, b: q.data + offset,
+                  ldb: width, c: dk.data + offset, ldc: width)
         }
     }
 }

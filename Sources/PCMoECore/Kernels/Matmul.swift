@@ -5,9 +5,13 @@ import COpenBLAS
 
 /// C = alpha·op(A)·op(B) + beta·C on row-major pointers with leading dimensions.
 ///
-/// Shapes: op(A) [m, k], op(B) [k, n], C [m, n]. A zero-sized product only
-/// scales C by beta, as BLAS defines it.
-@inline(__always)
+/// Shapes: op(A) [m, k], op(B) [k, n], C [m, n]. The product is cut into
+/// blocks of rows of C (or of columns, when C is wider than tall) whose size
+/// depends only on the shape, and the blocks run on the math threads, each
+/// as one single-threaded cblas_sgemm. OpenBLAS's results depend on the
+/// shape of each call, so fixing the blocks by shape keeps the bits the same
+/// whatever the thread count and whatever else runs in the process. A
+/// zero-sized product only scales C by beta, as BLAS defines it.
 public func sgemm(
     transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -15,10 +19,41 @@ public func sgemm(
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
 ) {
     if m == 0 || n == 0 { return }
-    cblas_sgemm(CblasRowMajor,
-                transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                beta, c, Int32(ldc))
+    ensureSingleThreadedBLAS()
+    let byRows = m >= n
+    let (length, other) = byRows ? (m, n) : (n, m)
+    let block = blockLength(other: other, k: k)
+    let blocks = (length + block - 1) / block
+    parallelRanges(blocks, grain: 1) { range in
+        for index in range {
+            let start = index * block, size = min(block, length - start)
+            if byRows {
+                // Row r of op(A) starts at a + r·lda, or at column r when A is transposed.
+                let aStart = transA ? a + start : a + start * lda
+                cblasProduct(transA, transB, size, n, k, alpha, aStart, lda, b, ldb, beta, c + start * ldc, ldc)
+            } else {
+                // Column j of op(B) starts at b + j, or at row j when B is transposed.
+                let bStart = transB ? b + start * ldb : b + start
+                cblasProduct(transA, transB, m, size, k, alpha, a, lda, bStart, ldb, beta, c + start, ldc)
+            }
+        }
+    }
+}
+
+/// The rows (or columns) of C per block: enough for about 2²⁴ multiply-adds
+/// and at least 64, so that packing the shared operand stays cheap.
+@inline(__always)
+private func blockLength(other: Int, k: Int) -> Int {
+    let target = (1 << 24) / max(other * k, 1)
+    return max(64, (target + 63) / 64 * 64)
+}
+
+@inline(__always)
+private func cblasProduct(_ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                          _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                          _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// y = x·W.
@@ -51,11 +86,3 @@ public func matmulBackward(_ x: Tensor, _ w: Tensor, dy: Tensor, dw: Tensor?, dx
     }
 }
 
-/// Sets the number of threads OpenBLAS uses for every later product,
-/// clamped to 1 ... 1024.
-public func setMathThreads(_ count: Int) {
-    openblas_set_num_threads(Int32(min(max(1, count), 1024)))
-}
-
-/// The number of threads OpenBLAS uses now.
-public var mathThreads: Int { Int(openblas_get_num_threads()) }

@@ -1,11 +1,9 @@
-import Dispatch
-
 /// Experts computed in this process from weights it holds.
 ///
 /// Holds references to the weight and gradient tensors of each expert it runs
 /// and keeps, per layer, the activations of the last training forward.
-/// The experts of one call run in parallel, each on one thread with
-/// single-threaded products: they touch disjoint weights and gradients.
+/// The experts of one call run in parallel: they touch disjoint weights and
+/// gradients.
 public final class LocalExperts: ExpertCompute {
     private let weights: ModelWeights
     private let gradients: ModelWeights
@@ -80,19 +78,4 @@ public final class LocalExperts: ExpertCompute {
     public func discardPending() {
         pending.removeAll()
     }
-}
-
-/// Computes `body(i)` for every i in 0 ..< count on all workers, with
-/// single-threaded products, and returns the results in index order.
-func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
-    var results = [T?](repeating: nil, count: count)
-    withSingleThreadedMath {
-        results.withUnsafeMutableBufferPointer { slots in
-            let slots = slots
-            DispatchQueue.concurrentPerform(iterations: count) { i in
-                slots[i] = body(i)
-            }
-        }
-    }
-    return results.map { $0! }
 }

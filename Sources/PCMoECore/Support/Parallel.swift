@@ -1,59 +1,105 @@
+import COpenBLAS
 import Dispatch
 import Foundation
 
-/// The number of worker threads for element-wise kernels: the cores the
-/// process may use.
-let parallelWorkers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+/// The worker count of the math: how many parts a product or an element-wise
+/// kernel is split into. Guarded by a lock because hosts may set it from any
+/// thread.
+private final class WorkerCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    var value: Int {
+        get {
+            lock.lock()
+            defer { lock.unlock() }
+            return count
+        }
+        set {
+            lock.lock()
+            defer { lock.unlock() }
+            count = min(max(1, newValue), 1024)
+        }
+    }
+}
+
+private let workers = WorkerCount()
+
+/// OpenBLAS runs every call on the calling thread; pcmoe splits the work
+/// itself. OpenBLAS's own threading picks its split from a global setting,
+/// so its results could change with whatever else runs in the process.
+private let openBLASSingleThreaded: Void = openblas_set_num_threads(1)
+
+/// Sets how many threads the math uses, clamped to 1 ... 1024 (by default,
+/// the cores the process may use).
+///
+/// Results depend on this count only through the order of independent
+/// pieces of work, which never changes a sum: the same inputs give the same
+/// bits with any worker count on the same machine. Thread-safe.
+public func setMathThreads(_ count: Int) {
+    workers.value = count
+}
+
+/// The number of threads the math uses.
+public var mathThreads: Int { workers.value }
 
 /// Runs `body` over `0 ..< count` split into contiguous ranges, one per
 /// worker, in parallel. Runs inline when `count` is below `grain` per worker.
 ///
 /// Every index is visited exactly once and no two ranges overlap, so a body
 /// that writes only its own indices gives the same bits on any thread count.
+/// Work already running on a worker runs nested parallel calls inline.
 @inline(__always)
 func parallelRanges(_ count: Int, grain: Int = 4096, _ body: (Range<Int>) -> Void) {
-    let chunks = min(parallelWorkers, count / max(grain, 1))
-    if chunks <= 1 {
+    let chunks = min(mathThreads, count / max(grain, 1))
+    if chunks <= 1 || WorkerMark.isSet {
         body(0..<count)
         return
     }
     DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-        body((count * chunk / chunks)..<(count * (chunk + 1) / chunks))
+        WorkerMark.run { body((count * chunk / chunks)..<(count * (chunk + 1) / chunks)) }
     }
 }
 
-/// Counts the sections that run with single-threaded products, so that
-/// sections on several threads at once restore the caller's setting only
-/// when the last one ends.
-private final class SingleThreadedSections: @unchecked Sendable {
-    private let lock = NSLock()
-    private var depth = 0
-    private var saved = 1
+/// A per-thread mark that tells nested parallel calls to run inline.
+enum WorkerMark {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
-    func enter() {
-        lock.lock()
-        defer { lock.unlock() }
-        if depth == 0 {
-            saved = mathThreads
-            setMathThreads(1)
+    /// True on a thread that is running a part of a parallel call.
+    static var isSet: Bool { pthread_getspecific(key) != nil }
+
+    /// Runs `body` with the mark set, restoring the previous state after.
+    static func run(_ body: () -> Void) {
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        body()
+        pthread_setspecific(key, previous)
+    }
+}
+
+/// Computes `body(i)` for every i in 0 ..< count on the workers and returns
+/// the results in index order.
+func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    var results = [T?](repeating: nil, count: count)
+    results.withUnsafeMutableBufferPointer { slots in
+        let slots = slots
+        if WorkerMark.isSet || mathThreads == 1 {
+            for i in 0..<count { slots[i] = body(i) }
+            return
         }
-        depth += 1
+        DispatchQueue.concurrentPerform(iterations: count) { i in
+            WorkerMark.run { slots[i] = body(i) }
+        }
     }
-
-    func leave() {
-        lock.lock()
-        defer { lock.unlock() }
-        depth -= 1
-        if depth == 0 { setMathThreads(saved) }
-    }
+    return results.map { $0! }
 }
 
-private let singleThreadedSections = SingleThreadedSections()
-
-/// Runs `body` with OpenBLAS limited to one thread, so that several threads
-/// can each run their own small products at once.
-func withSingleThreadedMath<T>(_ body: () throws -> T) rethrows -> T {
-    singleThreadedSections.enter()
-    defer { singleThreadedSections.leave() }
-    return try body()
+/// Makes sure OpenBLAS runs single-threaded before the first product.
+@inline(__always)
+func ensureSingleThreadedBLAS() {
+    _ = openBLASSingleThreaded
 }
