@@ -45,6 +45,7 @@ test: build
 # ends with the validation bits per byte.
 demo: build
 	mkdir -p out
+	rm -f out/demo-metrics.jsonl
 	$(BIN)/pcmoe train --data $(FORTUNES) --data $(JARGON) --data $(DEVIL) \
 	  --d-model 128 --heads 4 --layers 2 --experts 8 --top-k 2 --expert-hidden 256 --seq-len 64 \
 	  --batch 16 --steps 400 --lr 2e-3 --log-every 25 --eval-every 100 --eval-windows 256 \

@@ -40,11 +40,11 @@ public func sgemm(
     }
 }
 
-/// The rows (or columns) of C per block: enough for about 2²⁴ multiply-adds
+/// The rows (or columns) of C per block: enough for about 2²² multiply-adds
 /// and at least 64, so that packing the shared operand stays cheap.
 @inline(__always)
 private func blockLength(other: Int, k: Int) -> Int {
-    let target = (1 << 24) / max(other * k, 1)
+    let target = (1 << 22) / max(other * k, 1)
     return max(64, (target + 63) / 64 * 64)
 }
 
