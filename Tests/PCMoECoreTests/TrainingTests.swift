@@ -44,6 +44,21 @@ func losses(_ trainer: Trainer, steps: Int) throws -> [Double] {
     #expect(sameWeights)
 }
 
+@Test func threadCountLeavesLossesUnchanged() throws {
+    let config = ModelConfig(dModel: 64, heads: 4, layers: 2, experts: 4, topK: 2, expertHidden: 128, sequence: 32)
+    var options = tinyOptions(steps: 3)
+    options.batch = 8
+    let saved = mathThreads
+    defer { setMathThreads(saved) }
+    var curves: [[UInt64]] = []
+    for threads in [1, 3] {
+        setMathThreads(threads)
+        let trainer = try Trainer(config: config, options: options, corpus: patternCorpus())
+        curves.append(try losses(trainer, steps: 3).map(\.bitPattern))
+    }
+    #expect(curves[0] == curves[1])
+}
+
 @Test func otherSeedGivesOtherLosses() throws {
     var options = tinyOptions(steps: 4)
     let a = try Trainer(config: tinyConfig(), options: options, corpus: patternCorpus())
