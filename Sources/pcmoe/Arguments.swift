@@ -54,6 +54,19 @@ struct Arguments {
         return all.first
     }
 
+    /// Returns the value of `--name`, which must be given once.
+    mutating func required(_ name: String) throws -> String {
+        guard let found = try value(name) else { throw UsageError(message: "\(name) is required.") }
+        return found
+    }
+
+    /// Returns the values of `--name`, which must be given at least once.
+    mutating func requiredValues(_ name: String) throws -> [String] {
+        let found = try values(name)
+        guard !found.isEmpty else { throw UsageError(message: "\(name) is required.") }
+        return found
+    }
+
     /// Returns an integer option, which must lie in `range` when one is given.
     mutating func int(_ name: String, in range: ClosedRange<Int>? = 1...Int.max) throws -> Int? {
         guard let text = try value(name) else { return nil }

@@ -9,7 +9,8 @@ enum EvalCommand {
         and prints the loss in nats and in bits per byte.
 
           --checkpoint FILE     checkpoint written by pcmoe train (required)
-          --data PATH           text file, gzip file (.gz, .dz) or folder; repeatable (required)
+          --data PATH           text file, gzip file (found by content: .gz, .dz) or folder;
+                                repeatable (required)
           --split NAME          validation, train or all (default validation)
           --batch N             sequences per forward pass (default 16)
           --max-windows N       most sequences to score; 0 for all (default 0)
@@ -19,13 +20,8 @@ enum EvalCommand {
 
     static func run(_ arguments: [String]) throws {
         var args = Arguments(arguments)
-        if args.flag("--help") || args.flag("-h") {
-            print(help)
-            return
-        }
-        guard let path = try args.value("--checkpoint") else { throw UsageError(message: "--checkpoint is required.") }
-        let paths = try args.values("--data")
-        guard !paths.isEmpty else { throw UsageError(message: "--data is required.") }
+        let path = try args.required("--checkpoint")
+        let paths = try args.requiredValues("--data")
         let split = try args.value("--split") ?? "validation"
         guard ["validation", "train", "all"].contains(split) else {
             throw UsageError(message: "--split must be validation, train or all, got '\(split)'.")

@@ -18,13 +18,9 @@ enum LogitsCommand {
 
     static func run(_ arguments: [String]) throws {
         var args = Arguments(arguments)
-        if args.flag("--help") || args.flag("-h") {
-            print(help)
-            return
-        }
-        guard let path = try args.value("--checkpoint") else { throw UsageError(message: "--checkpoint is required.") }
-        guard let input = try args.value("--input") else { throw UsageError(message: "--input is required.") }
-        guard let out = try args.value("--out") else { throw UsageError(message: "--out is required.") }
+        let path = try args.required("--checkpoint")
+        let input = try args.required("--input")
+        let out = try args.required("--out")
         let overwrite = args.flag("--overwrite")
         try args.finish()
         if OutputFiles.same(out, path) {

@@ -9,7 +9,8 @@ enum TrainCommand {
         The last 10 % of the bytes are held out for validation.
 
         Data and output:
-          --data PATH           text file, gzip file (.gz, .dz) or folder; repeatable (required)
+          --data PATH           text file, gzip file (found by content: .gz, .dz) or folder;
+                                repeatable (required)
           --out FILE            checkpoint written at the end, every --save-every steps, and
                                 on Ctrl-C or SIGTERM (default: the --resume file, if any)
           --overwrite           allow --out to replace an existing file
@@ -42,12 +43,7 @@ enum TrainCommand {
 
     static func run(_ arguments: [String]) throws {
         var args = Arguments(arguments)
-        if args.flag("--help") || args.flag("-h") {
-            print(help)
-            return
-        }
-        let paths = try args.values("--data")
-        guard !paths.isEmpty else { throw UsageError(message: "--data is required.") }
+        let paths = try args.requiredValues("--data")
         let resume = try args.value("--resume")
         let out = try args.value("--out") ?? resume
         let overwrite = args.flag("--overwrite")

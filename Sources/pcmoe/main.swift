@@ -46,11 +46,16 @@ if name == "help" {
 guard let command = commands[name] else {
     fail("unknown command '\(name)'; run 'pcmoe --help' for the list.", status: 2)
 }
+let commandArguments = Array(arguments.dropFirst())
+if commandArguments.contains("--help") || commandArguments.contains("-h") {
+    print(command.help)
+    exit(0)
+}
 keepFreedMemory()
 // Progress lines reach a log file or a pipe as they are printed.
 setvbuf(stdout, nil, _IOLBF, 0)
 do {
-    try command.run(Array(arguments.dropFirst()))
+    try command.run(commandArguments)
 } catch let error as UsageError {
     fail("\(error.message) Run 'pcmoe \(name) --help' for the options.", status: 2)
 } catch let error as PCMoEError {

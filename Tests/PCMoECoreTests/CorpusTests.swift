@@ -2,43 +2,6 @@ import Foundation
 import Testing
 @testable import PCMoECore
 
-/// A fresh folder under the system temporary folder, removed with its content on deinit.
-private final class TemporaryFolder {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "pcmoe-corpus-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// Writes `bytes` to `name` inside the folder, creating subfolders, and returns the full path.
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let file = path + "/" + name
-        let parent = (file as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    /// Writes `text` as UTF-8 to `name` inside the folder and returns the full path.
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        try write(name, Array(text.utf8))
-    }
-
-    /// Creates a folder `name` inside the folder and returns the full path.
-    func makeFolder(_ name: String) throws -> String {
-        let folder = path + "/" + name
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-}
-
 /// Loads `paths` and returns the corpus with the warnings it produced.
 private func loadCollectingWarnings(_ paths: [String]) throws -> (corpus: Corpus, warnings: [String]) {
     var warnings: [String] = []

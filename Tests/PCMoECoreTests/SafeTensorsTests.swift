@@ -2,33 +2,6 @@ import Foundation
 import Testing
 @testable import PCMoECore
 
-/// A fresh folder under the system temporary folder, removed with its content on deinit.
-private final class TemporaryFolder {
-    let path: String
-
-    init() throws {
-        path = NSTemporaryDirectory() + "pcmoe-safetensors-test-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// Writes `bytes` to `name` inside the folder and returns the full path.
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let file = path + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: file))
-        return file
-    }
-
-    /// Returns the names of the entries in the folder, sorted.
-    func entryNames() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
-    }
-}
-
 /// Returns the bytes of the file at `path`.
 private func fileBytes(_ path: String) throws -> [UInt8] {
     try Array(Data(contentsOf: URL(fileURLWithPath: path)))
