@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import PCMoECore
 
-/// The message of the PCMoEError that `body` throws, or nil.
+/// Returns the message of the PCMoEError that `body` throws, or nil.
 func errorMessage(_ body: () throws -> Void) -> String? {
     do {
         try body()
@@ -62,7 +62,7 @@ func invalidConfigIsRejected(config: ModelConfig, expected: String) {
     #expect(message?.contains("short.txt") == true, "got: \(message ?? "no error")")
 }
 
-/// A trainer saved to a fresh checkpoint, for tampering.
+/// Saves a trainer to a fresh checkpoint, for tampering, and returns its path.
 func savedCheckpoint(_ folder: String) throws -> String {
     let path = folder + "/good.ckpt"
     let trainer = try Trainer(config: tinyConfig(), options: tinyOptions(steps: 2), corpus: patternCorpus())
@@ -200,7 +200,7 @@ final class PoisonedExperts: ExpertCompute {
     let path = folder + "/step.ckpt"
     try SafeTensors.write(path: path, tensors: model.weights.named, metadata: metadata)
     let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
-    #expect(message?.contains("1000 steps were taken of a run of 2") == true, "got: \(message ?? "no error")")
+    #expect(message?.contains("step counter 1000 is beyond the run length of 2 steps") == true, "got: \(message ?? "no error")")
 }
 
 @Test func resumeOnOtherTextWarns() throws {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The `pcmoe` executable built next to the tests (release or debug).
+/// Returns the path of the `pcmoe` executable built next to the tests (release or debug).
 func pcmoeExecutable() -> String? {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
@@ -42,7 +42,7 @@ func runPCMoE(_ arguments: [String], in folder: String, interruptAfter seconds: 
     return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
 }
 
-/// A folder with a small text corpus, `text.txt`.
+/// Creates a folder with a small text corpus, `text.txt`, and returns its path.
 func commandFolder() -> String {
     let folder = temporaryFolder()
     let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 400)

@@ -1,7 +1,7 @@
 import Foundation
 @testable import PCMoECore
 
-/// A tiny configuration for exact checks: d=8, 2 heads of 4, 2 layers, 4 experts, top-2.
+/// Returns a tiny configuration for exact checks: d=8, 2 heads of 4, 2 layers, 4 experts, top-2.
 func tinyConfig(experts: Int = 4, topK: Int = 2) -> ModelConfig {
     ModelConfig(dModel: 8, heads: 2, layers: 2, experts: experts, topK: topK, expertHidden: 6, sequence: 5)
 }
@@ -20,7 +20,7 @@ func scaleMatrices(_ weights: ModelWeights, by factor: Float) {
     }
 }
 
-/// A fresh, empty folder under the system temporary folder.
+/// Creates a fresh, empty folder under the system temporary folder and returns its path.
 func temporaryFolder() -> String {
     let path = NSTemporaryDirectory() + "pcmoe-test-" + UUID().uuidString
     try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -38,9 +38,9 @@ public enum Checkpoint {
     ///
     /// The model configuration and training options come from the file. The
     /// run continues bitwise as if it had not stopped only on the same
-    /// training text; when the text differs from the one recorded in the
+    /// training text. When the text differs from the one recorded in the
     /// checkpoint (its length and FNV-1a hash), `warn` receives a sentence
-    /// saying so.
+    /// that says so.
     /// - Throws: ``PCMoEError/invalidCheckpoint(_:)`` for a foreign, truncated
     ///   or mismatched file, and the errors of ``Trainer/init(config:options:corpus:ledger:)``.
     public static func resume(from path: String, corpus: Corpus, ledger: MemoryLedger = MemoryLedger(),
@@ -92,7 +92,7 @@ public enum Checkpoint {
         }
         guard step <= options.steps else {
             throw PCMoEError.invalidCheckpoint(
-                "\(path) says \(step) steps were taken of a run of \(options.steps); the file is damaged or edited.")
+                "\(path) is invalid: its step counter \(step) is beyond the run length of \(options.steps) steps, so the file is damaged or edited.")
         }
         try checkShapes(file, config: config, path: path)
         return (file, CheckpointHeader(config: config, options: options, step: step))
@@ -113,7 +113,7 @@ public enum Checkpoint {
         }
     }
 
-    /// The FNV-1a 64-bit hash of `bytes`, to recognise the training text.
+    /// Returns the FNV-1a 64-bit hash of `bytes`, to recognise the training text.
     static func fingerprint(_ bytes: ArraySlice<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes {

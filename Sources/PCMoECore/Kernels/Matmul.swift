@@ -40,7 +40,7 @@ public func sgemm(
     }
 }
 
-/// The rows (or columns) of C per block: enough for about 2²² multiply-adds
+/// Returns the rows (or columns) of C per block: enough for about 2²² multiply-adds
 /// and at least 64, so that packing the shared operand stays cheap.
 @inline(__always)
 private func blockLength(other: Int, k: Int) -> Int {

@@ -1,4 +1,4 @@
-/// What the attention backward needs from the forward of one layer.
+/// The values the attention backward needs from the forward of one layer.
 struct AttentionCache {
     let input: Tensor  // [N, d] post-norm rows h
     let q: Tensor      // [N, d] after rotation

@@ -1,7 +1,7 @@
 /// The weight of the load-balancing loss in the training loss.
 public let balanceLossWeight = 0.01
 
-/// What the MoE backward needs from the forward of one layer.
+/// The values the MoE backward needs from the forward of one layer.
 struct MoECache {
     let input: Tensor        // [N, d] post-norm rows h
     let probs: Tensor        // [N, E] router softmax

@@ -18,10 +18,10 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Positions T per sequence.
     public var sequence = 128
 
-    /// The reference configuration.
+    /// Creates the reference configuration.
     public init() {}
 
-    /// A configuration with every size given.
+    /// Creates a configuration with every size given.
     public init(dModel: Int, heads: Int, layers: Int, experts: Int, topK: Int, expertHidden: Int, sequence: Int) {
         self.dModel = dModel
         self.heads = heads

@@ -61,7 +61,7 @@ func parallelRanges(_ count: Int, grain: Int = 4096, _ body: (Range<Int>) -> Voi
     }
 }
 
-/// A per-thread mark that tells nested parallel calls to run inline.
+/// A per-thread mark that makes nested parallel calls run inline.
 enum WorkerMark {
     private static let key: pthread_key_t = {
         var key = pthread_key_t()

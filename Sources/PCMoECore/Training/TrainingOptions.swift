@@ -1,4 +1,4 @@
-/// How a model is trained: run length, batch, optimizer and seed.
+/// The settings of a training run: run length, batch, optimizer and seed.
 public struct TrainingOptions: Codable, Equatable, Sendable {
     /// Optimizer steps in the whole run; the learning-rate schedule spans them.
     public var steps = 1000
