@@ -14,7 +14,7 @@ enum EvalCommand {
           --split NAME          validation, train or all (default validation)
           --batch N             sequences per forward pass (default 16)
           --max-windows N       most sequences to score; 0 for all (default 0)
-          --threads N           threads for matrix products, 1 to 1024 (default: OpenBLAS's choice)
+          --threads N           threads for the math, 1 to 1024 (default: the cores this process may use)
           --json                print one JSON object instead of text
         """
 

@@ -19,6 +19,14 @@ final class Interrupts {
         }
     }
 
+    /// Stops catching: both signals get their default action again.
+    func restoreDefaults() {
+        for source in sources { source.cancel() }
+        sources.removeAll()
+        Glibc.signal(SIGINT, SIG_DFL)
+        Glibc.signal(SIGTERM, SIG_DFL)
+    }
+
     private func record(_ number: Int32) {
         lock.lock()
         defer { lock.unlock() }

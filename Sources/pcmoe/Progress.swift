@@ -32,8 +32,8 @@ final class ProgressReporter {
         let line = String(format: "step %ld/%ld  loss %.4f  lr %.2e  %.0f tok/s  %@ left",
                           m.step, totalSteps, m.loss, m.learningRate, tokensPerSecond, timeLeft(after: m.step))
         if live {
-            FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
-            if m.step == totalSteps { FileHandle.standardError.write(Data("\n".utf8)) }
+            fputs("\r" + line + "\u{1B}[K", stderr)
+            if m.step == totalSteps { fputs("\n", stderr) }
         } else if m.step % every == 0 || m.step == totalSteps || m.step == firstStep {
             print(line)
         }
@@ -41,7 +41,7 @@ final class ProgressReporter {
 
     /// Prints a message on its own line, clearing a live line first.
     func say(_ text: String) {
-        if live { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if live { fputs("\r\u{1B}[K", stderr) }
         print(text)
     }
 
@@ -59,6 +59,7 @@ final class ProgressReporter {
 /// Writes metrics as JSON lines, one object per line, flushed as written.
 final class MetricsWriter {
     private let handle: FileHandle
+    private let path: String
 
     /// Opens `path` for appending, creating it when missing.
     init(path: String) throws {
@@ -72,27 +73,34 @@ final class MetricsWriter {
         }
         handle.seekToEndOfFile()
         self.handle = handle
+        self.path = path
     }
 
     /// Writes the object that marks the beginning of a run.
-    func start(_ trainer: Trainer, resumedFrom: String?) {
+    func start(_ trainer: Trainer, resumedFrom: String?) throws {
         let c = trainer.model.config, o = trainer.options
-        write(String(format: "{\"event\":\"start\",\"time\":\"%@\",\"resumed_from_step\":%ld,\"d_model\":%ld,\"n_heads\":%ld,\"n_layers\":%ld,\"n_experts\":%ld,\"top_k\":%ld,\"expert_hidden\":%ld,\"seq_len\":%ld,\"steps\":%ld,\"batch\":%ld,\"learning_rate\":%.6e,\"seed\":%llu}",
+        try write(String(format: "{\"event\":\"start\",\"time\":\"%@\",\"resumed_from_step\":%ld,\"d_model\":%ld,\"n_heads\":%ld,\"n_layers\":%ld,\"n_experts\":%ld,\"top_k\":%ld,\"expert_hidden\":%ld,\"seq_len\":%ld,\"steps\":%ld,\"batch\":%ld,\"learning_rate\":%.6e,\"seed\":%llu}",
                      ISO8601DateFormatter().string(from: Date()), trainer.step, c.dModel, c.heads, c.layers, c.experts,
                      c.topK, c.expertHidden, c.sequence, o.steps, o.batch, o.learningRate, o.seed))
     }
 
-    func step(_ m: StepMetrics, seconds: Double) {
-        write(String(format: "{\"event\":\"step\",\"step\":%ld,\"loss\":%.6f,\"cross_entropy\":%.6f,\"balance_loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens\":%ld,\"elapsed_s\":%.3f}",
+    func step(_ m: StepMetrics, seconds: Double) throws {
+        try write(String(format: "{\"event\":\"step\",\"step\":%ld,\"loss\":%.6f,\"cross_entropy\":%.6f,\"balance_loss\":%.6f,\"lr\":%.6e,\"grad_norm\":%.6f,\"tokens\":%ld,\"elapsed_s\":%.3f}",
                      m.step, m.loss, m.crossEntropy, m.balanceLoss, m.learningRate, m.gradientNorm, m.tokens, seconds))
     }
 
-    func evaluation(step: Int, _ r: EvaluationResult) {
-        write(String(format: "{\"event\":\"eval\",\"step\":%ld,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"tokens\":%ld}",
+    func evaluation(step: Int, _ r: EvaluationResult) throws {
+        try write(String(format: "{\"event\":\"eval\",\"step\":%ld,\"val_loss\":%.6f,\"val_bpb\":%.6f,\"tokens\":%ld}",
                      step, r.loss, r.bitsPerByte, r.tokens))
     }
 
-    private func write(_ line: String) {
-        handle.write(Data((line + "\n").utf8))
+    /// Appends one line. A failed write (a full disk, a file size limit)
+    /// becomes an error instead of a crash.
+    private func write(_ line: String) throws {
+        do {
+            try handle.write(contentsOf: Data((line + "\n").utf8))
+        } catch {
+            throw PCMoEError.io("writing the metrics file \(path) failed: \(error.localizedDescription); free some space or drop --metrics.")
+        }
     }
 }

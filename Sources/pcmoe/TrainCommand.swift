@@ -31,7 +31,7 @@ enum TrainCommand {
           --clip X              largest global gradient norm (default 1.0)
           --seed N              fixes initialisation and batch order (default 1)
         Reporting:
-          --threads N           threads for matrix products, 1 to 1024 (default: OpenBLAS's choice)
+          --threads N           threads for the math, 1 to 1024 (default: the cores this process may use)
           --log-every N         steps between progress lines when not on a terminal (default 50)
           --eval-every N        steps between validation runs; 0 for only at the end (default 0)
           --eval-windows N      most validation sequences per evaluation; 0 for all (default 0)
@@ -73,7 +73,7 @@ enum TrainCommand {
         let trainer = try resume.map { try Checkpoint.resume(from: $0, corpus: corpus) { warning($0) } }
             ?? Trainer(config: config, options: options, corpus: corpus)
         let metrics = try metricsPath.map { try MetricsWriter(path: $0) }
-        metrics?.start(trainer, resumedFrom: resume)
+        try metrics?.start(trainer, resumedFrom: resume)
         try TrainingLoop(trainer: trainer, corpus: corpus, out: out, report: report, metrics: metrics).run()
     }
 

@@ -32,7 +32,7 @@ struct TrainingLoop {
                 throw error
             }
             progress.record(m)
-            metrics?.step(m, seconds: Date().timeIntervalSince(started))
+            try metrics?.step(m, seconds: Date().timeIntervalSince(started))
             if report.evalEvery > 0, m.step % report.evalEvery == 0, m.step < total {
                 let r = try evaluate()
                 progress.say(String(format: "step %ld: validation loss %.4f, %.3f bits per byte", m.step, r.loss, r.bitsPerByte))
@@ -45,7 +45,7 @@ struct TrainingLoop {
                 stop(signal: signal, progress: progress)
             }
         }
-        try finish(started: started)
+        try finish(started: started, interrupts: interrupts)
     }
 
     /// Saves when there is somewhere to save, then exits with 128 + the signal number.
@@ -67,14 +67,22 @@ struct TrainingLoop {
     private func evaluate() throws -> EvaluationResult {
         let limit = report.evalWindows > 0 ? report.evalWindows : nil
         let r = try trainer.model.evaluate(corpus.validation, batch: trainer.options.batch, maxWindows: limit)
-        metrics?.evaluation(step: trainer.step, r)
+        try metrics?.evaluation(step: trainer.step, r)
         return r
     }
 
-    private func finish(started: Date) throws {
+    /// Saves, then evaluates. A signal caught before the save stops after
+    /// it; once the checkpoint is safe the signals get their default action
+    /// back, so Ctrl-C ends a long final evaluation at once.
+    private func finish(started: Date, interrupts: Interrupts) throws {
         if let out {
             try Checkpoint.save(trainer, to: out)
             print("saved \(out) at step \(trainer.step)")
+        }
+        interrupts.restoreDefaults()
+        if let signal = interrupts.caught {
+            print("stopped by \(Interrupts.name(signal)) before the final evaluation")
+            exit(128 + signal)
         }
         let r = try evaluate()
         let ledger = trainer.model.ledger

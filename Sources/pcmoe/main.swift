@@ -17,11 +17,11 @@ let mainHelp = """
 
 /// Prints a warning on standard error.
 func warning(_ text: String) {
-    FileHandle.standardError.write(Data("warning: \(text)\n".utf8))
+    fputs("warning: \(text)\n", stderr)
 }
 
 func fail(_ text: String, status: Int32) -> Never {
-    FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+    fputs("error: \(text)\n", stderr)
     exit(status)
 }
 

@@ -260,3 +260,41 @@ final class PoisonedExperts: ExpertCompute {
     #expect(warnings.contains { $0.contains(".git") })
     #expect(warnings.contains { $0.contains(".notes") })
 }
+
+@Test func normOfHugeFiniteGradientIsFinite() throws {
+    // Summing squares in float32 overflows at about 1.8e19; the norm must not.
+    let trainer = try Trainer(config: tinyConfig(), options: tinyOptions(steps: 5), corpus: patternCorpus())
+    trainer.model.gradients.lmHead[0] = 1e20
+    trainer.model.gradients.lmHead[1] = 1
+    let norm = clipGradients(trainer.model.gradients, maxNorm: 1)
+    #expect(abs(norm / 1e20 - 1) < 1e-6, "norm \(norm)")
+    #expect(trainer.model.gradients.lmHead[0] == 1)
+    #expect(trainer.model.gradients.lmHead[1] > 0)
+}
+
+@Test func plantedLinkAtTemporaryPathIsNotFollowed() throws {
+    let folder = temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let victim = folder + "/victim.txt"
+    FileManager.default.createFile(atPath: victim, contents: Data("keep me".utf8))
+    let target = folder + "/run.ckpt"
+    try FileManager.default.createSymbolicLink(atPath: "\(target).tmp.\(getpid())", withDestinationPath: victim)
+    try SafeTensors.write(path: target, tensors: [("x", Tensor([2]))], metadata: [:])
+    #expect(FileManager.default.contents(atPath: victim) == Data("keep me".utf8))
+    let attributes = try FileManager.default.attributesOfItem(atPath: target)
+    #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+}
+
+@Test func overflowingModelFailsEvaluation() throws {
+    let model = try MoEModel(config: tinyConfig(), seed: 1)
+    for i in 0..<model.weights.lmHead.count { model.weights.lmHead[i] = 3e38 }
+    let message = errorMessage { _ = try model.evaluate(patternCorpus().validation) }
+    #expect(message?.contains("validation loss") == true, "got: \(message ?? "no error")")
+}
+
+@Test func decayTimesRateOfOneIsRejected() {
+    var options = TrainingOptions()
+    options.learningRate = 1
+    options.weightDecay = 1
+    #expect(errorMessage { try options.validate() }?.contains("flip the sign") == true)
+}

@@ -117,7 +117,8 @@ private func sampleTensors(offset: Float = 0) -> [(name: String, tensor: Tensor)
     try SafeTensors.write(path: path, tensors: sampleTensors(), metadata: ["step": "1"])
     let oldBytes = try fileBytes(path)
 
-    // A folder at the temporary path makes open(2) fail with EISDIR, even for root.
+    // A folder at the temporary path cannot be unlinked, so the exclusive
+    // open(2) fails with EEXIST, even for root.
     let temporaryPath = "\(path).tmp.\(getpid())"
     try FileManager.default.createDirectory(atPath: temporaryPath, withIntermediateDirectories: false)
     let message = ioMessage {
@@ -125,7 +126,7 @@ private func sampleTensors(offset: Float = 0) -> [(name: String, tensor: Tensor)
     }
 
     #expect(message.contains(path))
-    #expect(message.contains("Is a directory"))
+    #expect(message.contains("File exists"))
     #expect(try fileBytes(path) == oldBytes)
     var isFolder: ObjCBool = false
     #expect(FileManager.default.fileExists(atPath: temporaryPath, isDirectory: &isFolder))

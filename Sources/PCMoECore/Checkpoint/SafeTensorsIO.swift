@@ -35,7 +35,11 @@ enum SafeTensorsIO {
     /// and `path` is not touched.
     static func writeThenRename(temporaryPath: String, path: String,
                                 body: (Output) throws -> Void) throws {
-        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A file or link left at the temporary name is removed (a link itself,
+        // never its target), and the new file is created exclusively without
+        // following links, so a planted link cannot redirect the write.
+        unlink(temporaryPath)
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw ioError("Writing checkpoint \(path) failed because its temporary file \(temporaryPath) cannot be created")
         }

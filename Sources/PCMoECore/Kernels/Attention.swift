@@ -31,13 +31,13 @@ public func attentionForward(q: Tensor, k: Tensor, v: Tensor, heads: Int, sequen
 /// (overwritten). With dP = dO·vᵀ: dv = Pᵀ·dO, dS = P ⊙ (dP − rowsum(P ⊙ dP)),
 /// dq = dS·k/√hd, dk = dSᵀ·q/√hd.
 public func attentionBackward(dO: Tensor, q: Tensor, k: Tensor, v: Tensor, heads: Int, sequence t: Int,
-                              probs: Tensor, dq: Tensor, dk: Tensor, dv: Tensor) {
+                              probs: Tensor, dq: Tensor, dk: Tensor, dv: Tensor, ledger: MemoryLedger? = nil) {
     let width = q.columns, hd = width / heads, batch = q.rows / t
     precondition(dO.count == q.count && dq.count == q.count && dk.count == q.count && dv.count == q.count,
                  "attention backward: q \(q.shape)")
     let scale = 1 / Float(hd).squareRoot()
     parallelRanges(batch * heads, grain: 1) { pairs in
-        let dP = Tensor([t, t])
+        let dP = Tensor([t, t], ledger: ledger)
         for pair in pairs {
             let (b, h) = (pair / heads, pair % heads)
             let offset = b * t * width + h * hd

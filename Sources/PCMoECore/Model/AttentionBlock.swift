@@ -40,7 +40,7 @@ func attentionBlockBackward(_ dOut: Tensor, cache c: AttentionCache, layer w: La
 
     let dq = Tensor(shape, ledger: ledger), dk = Tensor(shape, ledger: ledger), dv = Tensor(shape, ledger: ledger)
     attentionBackward(dO: dMixed, q: c.q, k: c.k, v: c.v, heads: heads, sequence: tables.sequence,
-                      probs: c.probs, dq: dq, dk: dk, dv: dv)
+                      probs: c.probs, dq: dq, dk: dk, dv: dv, ledger: ledger)
     rope(dq, tables: tables, inverse: true)
     rope(dk, tables: tables, inverse: true)
 

@@ -27,7 +27,7 @@ extension ModelConfig {
         let n = Double(batch) * Double(sequence)
         let largest = [Double(dModel) * Double(expertHidden), Double(dModel) * Double(dModel),
                        n * Double(max(expertHidden, dModel, Self.vocabulary)),
-                       Double(sequence) * Double(sequence)].max()!
+                       Double(sequence) * Double(sequence), n * Double(topK)].max()!
         guard largest <= Double(Int32.max) else {
             throw PCMoEError.invalidArgument(
                 String(format: "a tensor of these sizes would contain %.3g values, more than the %d a BLAS call can index; use smaller sizes or a smaller batch.", largest, Int32.max))

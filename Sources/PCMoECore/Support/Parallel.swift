@@ -91,11 +91,30 @@ func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
             for i in 0..<count { slots[i] = body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: count) { i in
-            WorkerMark.run { slots[i] = body(i) }
+        // At most mathThreads workers, each taking the next index when free,
+        // which balances items of unequal cost.
+        let next = NextIndex()
+        DispatchQueue.concurrentPerform(iterations: min(mathThreads, count)) { _ in
+            WorkerMark.run {
+                while let i = next.take(below: count) { slots[i] = body(i) }
+            }
         }
     }
     return results.map { $0! }
+}
+
+/// A shared counter that hands out 0, 1, 2, … to whichever thread asks.
+private final class NextIndex: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
 }
 
 /// Makes sure OpenBLAS runs single-threaded before the first product.

@@ -71,21 +71,23 @@ public final class AdamW {
     }
 }
 
-/// Returns the global L2 norm of all gradients: each tensor's sum of squares
-/// from cblas_sdot, added up in Double.
+/// Returns the global L2 norm of all gradients: each tensor's norm from
+/// cblas_snrm2, which scales as it sums so that large finite values cannot
+/// overflow, combined in Double.
 public func globalNorm(_ gradients: ModelWeights) -> Double {
     var sum = 0.0
     for (_, g) in gradients.named {
-        sum += Double(cblas_sdot(Int32(g.count), g.data, 1, g.data, 1))
+        let norm = Double(cblas_snrm2(Int32(g.count), g.data, 1))
+        sum += norm * norm
     }
     return sum.squareRoot()
 }
 
 /// Scales all gradients so that their global norm is at most `maxNorm`.
-/// Returns the norm before clipping.
+/// Returns the norm before clipping. Pass `norm` when it is already known.
 @discardableResult
-public func clipGradients(_ gradients: ModelWeights, maxNorm: Double) -> Double {
-    let norm = globalNorm(gradients)
+public func clipGradients(_ gradients: ModelWeights, maxNorm: Double, norm known: Double? = nil) -> Double {
+    let norm = known ?? globalNorm(gradients)
     guard norm > maxNorm else { return norm }
     let scale = Float(maxNorm / norm)
     for (_, g) in gradients.named {

@@ -41,6 +41,10 @@ extension MoEModel {
             total += pass.crossEntropy * Double(count * t)
             first += count
         }
-        return EvaluationResult(loss: total / Double(windows * t), tokens: windows * t)
+        let loss = total / Double(windows * t)
+        guard loss.isFinite else {
+            throw PCMoEError.nonFinite("the validation loss is \(loss): the model's outputs overflow; use another checkpoint.")
+        }
+        return EvaluationResult(loss: loss, tokens: windows * t)
     }
 }

@@ -67,7 +67,12 @@ public final class Trainer {
             throw PCMoEError.nonFinite(
                 "training stopped at step \(next): the gradient of \(bad.name) contains NaN or infinite values; lower the learning rate or the clip norm.")
         }
-        let norm = clipGradients(model.gradients, maxNorm: options.clipNorm)
+        let norm = globalNorm(model.gradients)
+        guard norm.isFinite else {
+            throw PCMoEError.nonFinite(
+                "training stopped at step \(next): the gradient norm overflows (\(norm)); lower the learning rate.")
+        }
+        clipGradients(model.gradients, maxNorm: options.clipNorm, norm: norm)
         let rate = options.schedule.rate(step: next)
         optimizer.step(rate: rate)
         return StepMetrics(step: next, loss: pass.loss, crossEntropy: pass.crossEntropy,

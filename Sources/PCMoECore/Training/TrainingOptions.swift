@@ -52,6 +52,10 @@ public struct TrainingOptions: Codable, Equatable, Sendable {
         if learningRate > 1 {
             throw PCMoEError.invalidArgument("the learning rate is \(learningRate); it must be at most 1.")
         }
+        if learningRate * weightDecay >= 1 {
+            throw PCMoEError.invalidArgument(
+                "the learning rate \(learningRate) times the weight decay \(weightDecay) is at least 1, which would flip the sign of every weight; lower one of them.")
+        }
     }
 
     /// The learning-rate schedule these options define.
