@@ -30,7 +30,7 @@ struct Arguments {
         var i = 0
         while i < items.count {
             if items[i] == name {
-                guard i + 1 < items.count, !items[i + 1].hasPrefix("--") else {
+                guard i + 1 < items.count, !items[i + 1].hasPrefix("--"), !items[i + 1].isEmpty else {
                     throw UsageError(message: "\(name) needs a value.")
                 }
                 found.append(items[i + 1])

@@ -28,10 +28,8 @@ enum LogitsCommand {
         }
         try OutputFiles.check(out, option: "--out", replacing: overwrite)
 
-        guard let bytes = FileManager.default.contents(atPath: input) else {
-            throw PCMoEError.io("cannot read the input file \(input); check the path and its permissions.")
-        }
         let (model, _) = try Checkpoint.loadModel(from: path)
+        let bytes = try readSmallFile(input, limit: model.config.sequence, what: "input file")
         let logits = try model.logits(for: Array(bytes))
         let data = logits.withUnsafeBufferPointer { Data(buffer: $0) }
         do {

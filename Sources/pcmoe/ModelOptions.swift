@@ -20,10 +20,10 @@ enum ModelOptions {
                         "--expert-hidden", "--seq-len"]
 
     /// Reads the model options; sizes are validated later by the model.
-    static func parse(_ args: inout Arguments) throws -> ModelConfig {
+    static func parse(_ args: inout Arguments, file: String?) throws -> ModelConfig {
         var config = ModelConfig()
-        if let path = try args.value("--config") {
-            config = try load(path)
+        if let file {
+            config = try load(file)
         }
         let fields: [(String, WritableKeyPath<ModelConfig, Int>)] = [
             ("--d-model", \.dModel), ("--heads", \.heads), ("--layers", \.layers), ("--experts", \.experts),
@@ -36,9 +36,7 @@ enum ModelOptions {
     }
 
     private static func load(_ path: String) throws -> ModelConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PCMoEError.io("cannot read the config file \(path); check the path and its permissions.")
-        }
+        let data = try readSmallFile(path, limit: 1 << 20, what: "config file")
         do {
             return try JSONDecoder().decode(ModelConfig.self, from: data)
         } catch let error as PCMoEError {

@@ -8,10 +8,16 @@ enum OutputFiles {
     /// it is a folder or a device, its folder is missing or read-only, or it
     /// exists and `replacing` is false.
     static func check(_ path: String, option: String, replacing: Bool) throws {
+        // Checkpoints are written through "<name>.tmp.<pid>", which must fit NAME_MAX.
+        let name = (path as NSString).lastPathComponent
+        guard name.utf8.count + 16 <= Int(NAME_MAX) else {
+            throw PCMoEError.invalidArgument("the file name of \(option) \(path) is too long; use at most \(Int(NAME_MAX) - 16) bytes.")
+        }
         var status = stat()
         if lstat(path, &status) == 0 {
             guard status.st_mode & S_IFMT == S_IFREG else {
-                throw PCMoEError.invalidArgument("\(option) \(path) exists and is not a regular file; give a file path.")
+                throw PCMoEError.invalidArgument(
+                    "\(option) \(path) is a symbolic link or a special file; give the path of a regular file.")
             }
             guard replacing else {
                 throw PCMoEError.invalidArgument(
@@ -30,11 +36,11 @@ enum OutputFiles {
     }
 
     /// Fails when the metrics file would damage something: it is one of the
-    /// run's checkpoints, not a regular file, or a non-empty file that does
-    /// not start with a JSON object.
-    static func checkMetrics(_ path: String, checkpoints: [String?]) throws {
-        if checkpoints.contains(where: { same(path, $0) }) {
-            throw PCMoEError.invalidArgument("--metrics \(path) is also the checkpoint of this run; give another file.")
+    /// run's checkpoint, config or data files, not a regular file, or a
+    /// non-empty file that does not start with a JSON object.
+    static func checkMetrics(_ path: String, inputs: [String?]) throws {
+        if inputs.contains(where: { same(path, $0) }) {
+            throw PCMoEError.invalidArgument("--metrics \(path) is also a checkpoint, config or data file of this run; give another file.")
         }
         guard FileManager.default.fileExists(atPath: path) else {
             try check(path, option: "--metrics", replacing: false)

@@ -55,7 +55,8 @@ enum TrainCommand {
         if resume != nil, let first = given.first {
             throw UsageError(message: "\(first) cannot be combined with --resume: the checkpoint fixes the model and the training options.")
         }
-        let config = try ModelOptions.parse(&args)
+        let configPath = try args.value("--config")
+        let config = try ModelOptions.parse(&args, file: configPath)
         let options = try parseTraining(&args)
         try args.finish()
 
@@ -66,7 +67,7 @@ enum TrainCommand {
             try OutputFiles.check(out, option: "--out", replacing: OutputFiles.same(out, resume) || overwrite)
         }
         if let metricsPath {
-            try OutputFiles.checkMetrics(metricsPath, checkpoints: [out, resume])
+            try OutputFiles.checkMetrics(metricsPath, inputs: [out, resume, configPath] + paths)
         }
         if let threads = report.threads { setMathThreads(threads) }
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
@@ -74,7 +75,8 @@ enum TrainCommand {
             ?? Trainer(config: config, options: options, corpus: corpus)
         let metrics = try metricsPath.map { try MetricsWriter(path: $0) }
         try metrics?.start(trainer, resumedFrom: resume)
-        try TrainingLoop(trainer: trainer, corpus: corpus, out: out, report: report, metrics: metrics).run()
+        try TrainingLoop(trainer: trainer, corpus: corpus, out: out.map(SaveTarget.init), report: report,
+                         metrics: metrics).run()
     }
 
     private static func parseTraining(_ args: inout Arguments) throws -> TrainingOptions {

@@ -6,7 +6,7 @@ import PCMoECore
 struct TrainingLoop {
     let trainer: Trainer
     let corpus: Corpus
-    let out: String?
+    let out: SaveTarget?
     let report: ReportOptions
     let metrics: MetricsWriter?
 
@@ -24,22 +24,27 @@ struct TrainingLoop {
             let m: StepMetrics
             do {
                 m = try trainer.trainStep()
-            } catch let error as PCMoEError {
+            } catch PCMoEError.nonFinite(let message) {
                 progress.say("")
-                if let out, FileManager.default.fileExists(atPath: out) {
-                    throw PCMoEError.nonFinite("\(error.message) The last good checkpoint \(out) is kept.")
+                if let out, FileManager.default.fileExists(atPath: out.path) {
+                    throw PCMoEError.nonFinite("\(message) The last good checkpoint \(out.path) is kept.")
                 }
-                throw error
+                throw PCMoEError.nonFinite(message)
             }
             progress.record(m)
             try metrics?.step(m, seconds: Date().timeIntervalSince(started))
             if report.evalEvery > 0, m.step % report.evalEvery == 0, m.step < total {
-                let r = try evaluate()
+                let r: EvaluationResult
+                do {
+                    r = try evaluate { interrupts.caught != nil }
+                } catch PCMoEError.cancelled(_) {
+                    stop(signal: interrupts.caught!, progress: progress)
+                }
                 progress.say(String(format: "step %ld: validation loss %.4f, %.3f bits per byte", m.step, r.loss, r.bitsPerByte))
             }
             if let out, report.saveEvery > 0, m.step % report.saveEvery == 0, m.step < total {
-                try Checkpoint.save(trainer, to: out)
-                progress.say("saved \(out) at step \(m.step)")
+                try out.save(trainer)
+                progress.say("saved \(out.path) at step \(m.step)")
             }
             if let signal = interrupts.caught, m.step < total {
                 stop(signal: signal, progress: progress)
@@ -53,10 +58,10 @@ struct TrainingLoop {
         let name = Interrupts.name(signal)
         if let out {
             do {
-                try Checkpoint.save(trainer, to: out)
-                progress.say("stopped by \(name) after step \(trainer.step); saved \(out), continue with --resume \(out)")
+                try out.save(trainer)
+                progress.say("stopped by \(name) after step \(trainer.step); saved \(out.path), continue with --resume \(out.path)")
             } catch {
-                progress.say("stopped by \(name) after step \(trainer.step); saving \(out) failed: \(error)")
+                progress.say("stopped by \(name) after step \(trainer.step); saving \(out.path) failed: \(error)")
             }
         } else {
             progress.say("stopped by \(name) after step \(trainer.step); nothing saved because --out is not set")
@@ -64,9 +69,10 @@ struct TrainingLoop {
         exit(128 + signal)
     }
 
-    private func evaluate() throws -> EvaluationResult {
+    private func evaluate(isCancelled: () -> Bool = { false }) throws -> EvaluationResult {
         let limit = report.evalWindows > 0 ? report.evalWindows : nil
-        let r = try trainer.model.evaluate(corpus.validation, batch: trainer.options.batch, maxWindows: limit)
+        let r = try trainer.model.evaluate(corpus.validation, batch: trainer.options.batch, maxWindows: limit,
+                                           isCancelled: isCancelled)
         try metrics?.evaluation(step: trainer.step, r)
         return r
     }
@@ -76,8 +82,8 @@ struct TrainingLoop {
     /// back, so Ctrl-C ends a long final evaluation at once.
     private func finish(started: Date, interrupts: Interrupts) throws {
         if let out {
-            try Checkpoint.save(trainer, to: out)
-            print("saved \(out) at step \(trainer.step)")
+            try out.save(trainer)
+            print("saved \(out.path) at step \(trainer.step)")
         }
         interrupts.restoreDefaults()
         if let signal = interrupts.caught {

@@ -32,7 +32,7 @@ func invalidConfigIsRejected(config: ModelConfig, expected: String) {
     let message = errorMessage { _ = try MoEModel(config: wide, seed: 1) }
     #expect(message?.contains("BLAS call can index") == true, "got: \(message ?? "no error")")
 
-    let deep = ModelConfig(dModel: 4096, heads: 32, layers: 1024, experts: 64, topK: 2, expertHidden: 4096, sequence: 4)
+    let deep = ModelConfig(dModel: 4096, heads: 32, layers: 64, experts: 8, topK: 2, expertHidden: 16384, sequence: 4)
     let deepMessage = errorMessage { _ = try MoEModel(config: deep, seed: 1) }
     #expect(deepMessage?.contains("GiB of memory of this machine") == true, "got: \(deepMessage ?? "no error")")
 
@@ -178,12 +178,20 @@ final class PoisonedExperts: ExpertCompute {
     let folder = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let good = try savedCheckpoint(folder)
-    let file = try SafeTensorsFile.read(path: good)
+    let metadata = try SafeTensorsFile.read(path: good).metadata
     let trainer = try Checkpoint.resume(from: good, corpus: patternCorpus())
     trainer.model.weights.layers[0].wq[3] = .nan
+
+    // Checkpoint.save refuses such weights, so the file is written directly.
+    let saveMessage = errorMessage { try Checkpoint.save(trainer, to: folder + "/refused.ckpt") }
+    #expect(saveMessage?.contains("was not written") == true, "got: \(saveMessage ?? "no error")")
+    #expect(!FileManager.default.fileExists(atPath: folder + "/refused.ckpt"))
     let path = folder + "/nan.ckpt"
-    try Checkpoint.save(trainer, to: path)
-    #expect(file.metadata["step"] == "1")
+    let optimizer = trainer.optimizer
+    let tensors = trainer.model.weights.named + optimizer.firstMoment.named.map { ("optimizer.m." + $0.name, $0.tensor) }
+        + optimizer.secondMoment.named.map { ("optimizer.v." + $0.name, $0.tensor) }
+    try SafeTensors.write(path: path, tensors: tensors, metadata: metadata)
+
     let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }
     #expect(message?.contains("layers.0.attn.wq") == true, "got: \(message ?? "no error")")
     let resumeMessage = errorMessage { _ = try Checkpoint.resume(from: path, corpus: patternCorpus()) }
@@ -297,4 +305,17 @@ final class PoisonedExperts: ExpertCompute {
     options.learningRate = 1
     options.weightDecay = 1
     #expect(errorMessage { try options.validate() }?.contains("flip the sign") == true)
+}
+
+@Test func checkpointHeaderLimitIsCheckedEarly() {
+    let config = ModelConfig(dModel: 2, heads: 1, layers: 8, experts: 4096, topK: 1, expertHidden: 1, sequence: 2)
+    let message = errorMessage { _ = try MoEModel(config: config, seed: 1) }
+    #expect(message?.contains("more than a checkpoint header can hold") == true, "got: \(message ?? "no error")")
+}
+
+@Test func nullConfigValueIsAnError() {
+    let message = errorMessage {
+        _ = try JSONDecoder().decode(ModelConfig.self, from: Data(#"{"d_model": null}"#.utf8))
+    }
+    #expect(message != nil, "null must not silently become the default")
 }

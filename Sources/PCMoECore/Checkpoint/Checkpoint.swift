@@ -15,9 +15,14 @@ public enum Checkpoint {
     static let formatName = "pcmoe-checkpoint"
 
     /// Writes the trainer's model, optimizer and step to `path` atomically.
-    /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be written; an
+    /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be written, and
+    ///   ``PCMoEError/nonFinite(_:)`` when a weight is NaN or infinite; an
     ///   existing file at `path` is then left untouched.
     public static func save(_ trainer: Trainer, to path: String) throws {
+        if let bad = trainer.model.weights.named.first(where: { !$0.tensor.isFinite }) {
+            throw PCMoEError.nonFinite(
+                "\(path) was not written: the weights of \(bad.name) contain NaN or infinite values; lower the learning rate or the weight decay.")
+        }
         let opt = trainer.optimizer
         var tensors = trainer.model.weights.named
         tensors += opt.firstMoment.named.map { ("optimizer.m." + $0.name, $0.tensor) }
@@ -80,6 +85,10 @@ public enum Checkpoint {
                 "\(path) has checkpoint format version \(meta["format_version"] ?? "none"); this build reads version \(formatVersion) only.")
         }
         let config: ModelConfig = try decode(meta["config"], "config", path)
+        let keys = (try? JSONSerialization.jsonObject(with: Data((meta["config"] ?? "").utf8))) as? [String: Any]
+        if let missing = ModelConfig.keyNames.first(where: { keys?[$0] == nil }) {
+            throw PCMoEError.invalidCheckpoint("\(path) has no \"\(missing)\" in its configuration metadata.")
+        }
         let options: TrainingOptions = try decode(meta["training"], "training", path)
         guard let stepText = meta["step"], let step = Int(stepText), step >= 0 else {
             throw PCMoEError.invalidCheckpoint("\(path) has no valid step counter in its metadata.")

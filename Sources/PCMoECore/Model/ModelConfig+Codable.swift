@@ -22,13 +22,14 @@ extension ModelConfig {
             throw PCMoEError.invalidArgument("unknown model configuration key \"\(key.stringValue)\"; the keys are \(known).")
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        dModel = try c.decodeIfPresent(Int.self, forKey: .dModel) ?? dModel
-        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
-        layers = try c.decodeIfPresent(Int.self, forKey: .layers) ?? layers
-        experts = try c.decodeIfPresent(Int.self, forKey: .experts) ?? experts
-        topK = try c.decodeIfPresent(Int.self, forKey: .topK) ?? topK
-        expertHidden = try c.decodeIfPresent(Int.self, forKey: .expertHidden) ?? expertHidden
-        sequence = try c.decodeIfPresent(Int.self, forKey: .sequence) ?? sequence
+        let fields: [(CodingKeys, WritableKeyPath<ModelConfig, Int>)] = [
+            (.dModel, \.dModel), (.heads, \.heads), (.layers, \.layers), (.experts, \.experts),
+            (.topK, \.topK), (.expertHidden, \.expertHidden), (.sequence, \.sequence),
+        ]
+        // A present key must hold an integer: null is an error, not the default.
+        for (key, path) in fields where c.contains(key) {
+            self[keyPath: path] = try c.decode(Int.self, forKey: key)
+        }
     }
 
     /// The JSON keys, in the order of the fields.

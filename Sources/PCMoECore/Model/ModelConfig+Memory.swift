@@ -17,7 +17,15 @@ extension ModelConfig {
         let attentionProbs = Double(batch) * Double(heads) * Double(sequence) * Double(sequence)
         let perLayer = 16 * n * d + 2 * attentionProbs + 4 * n * Double(experts) + Double(topK) * n * (4 * f + 3 * d)
         let activations = Double(layers) * perLayer + 4 * n * (d + Double(Self.vocabulary))
-        return 16 * parameterCountEstimate + 4 * activations
+        // Each tensor also costs its object, its name and list entries: about
+        // 4 KiB across the weights, gradients and two moments, from above.
+        let perTensor = 4096 * tensorCountEstimate
+        return 16 * parameterCountEstimate + 4 * activations + perTensor
+    }
+
+    /// Estimates the number of weight tensors with every expert.
+    public var tensorCountEstimate: Double {
+        3 + Double(layers) * (7 + 3 * Double(experts))
     }
 
     /// Checks that the largest tensor fits a BLAS index and that training
@@ -31,6 +39,14 @@ extension ModelConfig {
         guard largest <= Double(Int32.max) else {
             throw PCMoEError.invalidArgument(
                 String(format: "a tensor of these sizes would contain %.3g values, more than the %d a BLAS call can index; use smaller sizes or a smaller batch.", largest, Int32.max))
+        }
+        // A checkpoint lists weights and two moments; each header entry
+        // takes at most about 160 bytes.
+        let headerBytes = 3 * tensorCountEstimate * 160
+        guard headerBytes <= Double(SafeTensors.maxHeaderBytes) else {
+            throw PCMoEError.invalidArgument(String(
+                format: "a checkpoint of %.0f layers × %.0f experts would list %.0f tensors, more than a checkpoint header can hold; use fewer layers or experts.",
+                Double(layers), Double(experts), 3 * tensorCountEstimate))
         }
         let needed = trainingBytesEstimate(batch: batch)
         let available = Double(ProcessInfo.processInfo.physicalMemory)

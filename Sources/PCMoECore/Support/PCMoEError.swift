@@ -13,12 +13,14 @@ public enum PCMoEError: Error, Equatable, CustomStringConvertible {
     case io(String)
     /// Training produced a NaN or an infinity.
     case nonFinite(String)
+    /// A long call stopped early because the caller asked it to.
+    case cancelled(String)
 
     /// The message, without the category.
     public var message: String {
         switch self {
         case .invalidArgument(let m), .invalidData(let m), .invalidCheckpoint(let m),
-             .io(let m), .nonFinite(let m):
+             .io(let m), .nonFinite(let m), .cancelled(let m):
             return m
         }
     }

@@ -16,9 +16,12 @@ extension MoEModel {
     /// one byte (every byte after the first is predicted once), `batch`
     /// windows per forward pass, stopping after `maxWindows` windows if given.
     ///
-    /// - Throws: ``PCMoEError/invalidData(_:)`` when `bytes` is shorter than T + 1.
-    public func evaluate(_ bytes: ArraySlice<UInt8>, batch: Int = 16, maxWindows: Int? = nil) throws
-        -> EvaluationResult {
+    /// `isCancelled` is asked before each forward pass.
+    ///
+    /// - Throws: ``PCMoEError/invalidData(_:)`` when `bytes` is shorter than T + 1,
+    ///   ``PCMoEError/cancelled(_:)`` when `isCancelled` returns true.
+    public func evaluate(_ bytes: ArraySlice<UInt8>, batch: Int = 16, maxWindows: Int? = nil,
+                         isCancelled: () -> Bool = { false }) throws -> EvaluationResult {
         let t = config.sequence
         var windows = bytes.count > t ? (bytes.count - 1) / t : 0
         if let maxWindows { windows = min(windows, maxWindows) }
@@ -30,6 +33,9 @@ extension MoEModel {
         var total = 0.0
         var first = 0
         while first < windows {
+            if isCancelled() {
+                throw PCMoEError.cancelled("evaluation stopped after \(first) of \(windows) sequences.")
+            }
             let count = min(batch, windows - first)
             var tokens = [UInt8]()
             tokens.reserveCapacity(count * (t + 1))
