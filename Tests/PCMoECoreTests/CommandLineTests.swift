@@ -102,3 +102,36 @@ let tinyModelArguments = ["--d-model", "16", "--heads", "2", "--layers", "1", "-
     #expect(result.status == 2)
     #expect(result.output.contains("unknown argument '--stpes'"), "\(result.output)")
 }
+
+@Test func metricsMayNotNameTheConfig() throws {
+    let folder = commandFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let config = #"{"d_model": 16, "n_heads": 2, "n_layers": 1, "n_experts": 4, "expert_hidden": 16, "seq_len": 16}"#
+    FileManager.default.createFile(atPath: folder + "/cfg.json", contents: Data(config.utf8))
+    let result = try runPCMoE(["train", "--data", "text.txt", "--config", "cfg.json", "--steps", "2", "--batch", "2",
+                               "--metrics", "cfg.json"], in: folder)
+    #expect(result.status == 1, "\(result.output)")
+    #expect(result.output.contains("--metrics cfg.json"), "\(result.output)")
+    #expect(FileManager.default.contents(atPath: folder + "/cfg.json") == Data(config.utf8))
+}
+
+@Test func emptyOptionValueIsAUsageError() throws {
+    let folder = commandFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let result = try runPCMoE(["train", "--data", "text.txt", "--out", ""] + tinyModelArguments, in: folder)
+    #expect(result.status == 2, "\(result.output)")
+    #expect(result.output.contains("--out needs a value"), "\(result.output)")
+}
+
+@Test func logitsInputLongerThanContextIsRefused() throws {
+    let folder = commandFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let train = try runPCMoE(["train", "--data", "text.txt", "--steps", "1", "--out", "run.ckpt"] + tinyModelArguments,
+                             in: folder)
+    #expect(train.status == 0, "\(train.output)")
+    let result = try runPCMoE(["logits", "--checkpoint", "run.ckpt", "--input", "text.txt", "--out", "l.f32"],
+                              in: folder)
+    #expect(result.status == 1, "\(result.output)")
+    #expect(result.output.contains("more than the 16 accepted"), "\(result.output)")
+    #expect(!FileManager.default.fileExists(atPath: folder + "/l.f32"))
+}
