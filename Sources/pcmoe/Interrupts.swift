@@ -40,8 +40,12 @@ final class Interrupts {
         return received
     }
 
-    /// The signal's usual name.
+    /// Returns the signal's usual name.
     static func name(_ number: Int32) -> String {
-        number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+        switch number {
+        case SIGINT: return "SIGINT"
+        case SIGTERM: return "SIGTERM"
+        default: return "signal \(number)"
+        }
     }
 }

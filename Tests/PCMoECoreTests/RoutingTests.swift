@@ -1,7 +1,7 @@
 import Testing
 @testable import PCMoECore
 
-/// A [N, E] probability tensor from rows of values.
+/// Builds an [N, E] probability tensor from rows of values.
 func probabilities(_ rows: [[Float]]) -> Tensor {
     Tensor([rows.count, rows[0].count], values: rows.flatMap { $0 })
 }
@@ -28,7 +28,9 @@ func probabilities(_ rows: [[Float]]) -> Tensor {
     #expect(r.weightOf == [1, 1, 1])
     #expect(r.slotsOf[0] == [0, 1, 2])
     #expect(r.rowOf == [0, 1, 2])
-    #expect(r.slotsOf[1].isEmpty && r.slotsOf[2].isEmpty && r.slotsOf[3].isEmpty)
+    #expect(r.slotsOf[1].isEmpty)
+    #expect(r.slotsOf[2].isEmpty)
+    #expect(r.slotsOf[3].isEmpty)
     #expect(r.loadFractions == [1, 0, 0, 0])
 }
 

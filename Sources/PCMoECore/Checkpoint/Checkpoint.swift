@@ -45,7 +45,7 @@ public enum Checkpoint {
     /// run continues bitwise as if it had not stopped only on the same
     /// training text. When the text differs from the one recorded in the
     /// checkpoint (its length and FNV-1a hash), `warn` receives a sentence
-    /// that says so.
+    /// that reports it.
     /// - Throws: ``PCMoEError/invalidCheckpoint(_:)`` for a foreign, truncated
     ///   or mismatched file, and the errors of ``Trainer/init(config:options:corpus:ledger:)``.
     public static func resume(from path: String, corpus: Corpus, ledger: MemoryLedger = MemoryLedger(),

@@ -6,7 +6,7 @@ public struct ExpertBatch {
     /// [m, d]
     public let rows: Tensor
 
-    /// A batch of rows for `expert`.
+    /// Creates a batch of rows for `expert`.
     public init(expert: Int, rows: Tensor) {
         self.expert = expert
         self.rows = rows

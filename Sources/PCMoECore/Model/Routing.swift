@@ -23,26 +23,28 @@ public struct Routing {
         var weightOf = [Float](repeating: 0, count: n * k)
         var slotsOf = [[Int32]](repeating: [], count: e)
         var rowOf = [Int32](repeating: 0, count: n * k)
-        var taken = [Bool](repeating: false, count: e)
+        var picked = [Bool](repeating: false, count: e)
+
         for token in 0..<n {
             let p = probs.data + token * e
             var sum: Float = 0
             for j in 0..<k {
                 var best = -1
-                for candidate in 0..<e where !taken[candidate] {
+                for candidate in 0..<e where !picked[candidate] {
                     if best < 0 || p[candidate] > p[best] { best = candidate }
                 }
-                taken[best] = true
+                picked[best] = true
                 let slot = token * k + j
                 expertOf[slot] = Int32(best)
                 rowOf[slot] = Int32(slotsOf[best].count)
                 slotsOf[best].append(Int32(slot))
                 sum += p[best]
             }
+
             for j in 0..<k {
                 let expert = Int(expertOf[token * k + j])
                 weightOf[token * k + j] = p[expert] / sum
-                taken[expert] = false
+                picked[expert] = false
             }
         }
         self.k = k
@@ -58,7 +60,7 @@ public struct Routing {
         return slotsOf.map { Double($0.count) / total }
     }
 
-    /// The load-balancing loss E · Σ_e f_e · P_e, with P_e the mean router
+    /// Computes the load-balancing loss E · Σ_e f_e · P_e, with P_e the mean router
     /// probability of expert e over the N tokens.
     ///
     /// Shapes: probs [N, E].

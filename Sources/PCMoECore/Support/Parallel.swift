@@ -103,7 +103,7 @@ func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
     return results.map { $0! }
 }
 
-/// A shared counter that hands out 0, 1, 2, … to whichever thread asks.
+/// A shared counter that hands out 0, 1, 2, … to the threads that call `take`.
 private final class NextIndex: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0

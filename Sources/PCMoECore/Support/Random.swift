@@ -19,7 +19,7 @@ public struct SplitMix64: RandomNumberGenerator {
         state = mixer.next()
     }
 
-    /// The next 64 random bits.
+    /// Returns the next 64 random bits.
     public mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state
@@ -28,12 +28,12 @@ public struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
-    /// A uniform Double in [0, 1) from the top 53 bits.
+    /// Returns a uniform Double in [0, 1) from the top 53 bits.
     public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1p-53
     }
 
-    /// A normal sample (Box–Muller, one value per two uniforms).
+    /// Returns a normal sample (Box–Muller, one value per two uniforms).
     public mutating func nextNormal(mean: Double = 0, std: Double = 1) -> Double {
         let u1 = 1 - nextUnit()  // in (0, 1], so the log is finite
         let u2 = nextUnit()

@@ -29,14 +29,14 @@ public final class MemoryLedger: @unchecked Sendable {
         current[kind.rawValue] -= bytes
     }
 
-    /// Bytes held now by kind.
+    /// Returns the bytes of this kind held now.
     public func currentBytes(_ kind: TensorKind) -> Int {
         lock.lock()
         defer { lock.unlock() }
         return current[kind.rawValue]
     }
 
-    /// The largest number of bytes of this kind held at one time.
+    /// Returns the largest number of bytes of this kind held at one time.
     public func peakBytes(_ kind: TensorKind) -> Int {
         lock.lock()
         defer { lock.unlock() }

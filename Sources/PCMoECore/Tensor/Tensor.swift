@@ -11,7 +11,7 @@ public final class Tensor {
     public let count: Int
     /// The elements, `count` of them, row-major.
     public let data: UnsafeMutablePointer<Float>
-    /// What the bytes are for, in the ledger.
+    /// The purpose of the bytes, as the ledger counts them.
     public let kind: TensorKind
     private let ledger: MemoryLedger?
 
@@ -54,7 +54,7 @@ public final class Tensor {
     /// A copy of the elements.
     public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
 
-    /// The element at a flat index.
+    /// Reads or writes the element at a flat index.
     public subscript(index: Int) -> Float {
         get { data[index] }
         set { data[index] = newValue }

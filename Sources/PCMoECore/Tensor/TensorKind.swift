@@ -1,4 +1,4 @@
-/// What a tensor's bytes are for, as counted by a ``MemoryLedger``.
+/// The purpose of a tensor's bytes, as a ``MemoryLedger`` counts them.
 public enum TensorKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     /// Model weights.
     case parameters

@@ -15,7 +15,7 @@ public struct LearningRateSchedule: Equatable, Sendable {
     /// The final rate as a share of the peak.
     public var minRatio: Double
 
-    /// A schedule over `totalSteps` steps whose warm-up is `warmupFraction` of them, rounded.
+    /// Creates a schedule over `totalSteps` steps whose warm-up is `warmupFraction` of them, rounded.
     public init(peak: Double, totalSteps: Int, warmupFraction: Double = 0.05, minRatio: Double = 0.1) {
         self.peak = peak
         self.totalSteps = totalSteps
@@ -23,7 +23,7 @@ public struct LearningRateSchedule: Equatable, Sendable {
         self.minRatio = minRatio
     }
 
-    /// The rate for step `step` (1-based). Steps past the end keep the floor.
+    /// Returns the rate for step `step` (1-based). Steps past the end keep the floor.
     public func rate(step: Int) -> Double {
         if step <= warmupSteps { return peak * Double(step) / Double(warmupSteps) }
         let span = max(totalSteps - warmupSteps, 1)
