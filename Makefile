@@ -4,7 +4,7 @@
 
 SWIFT ?= swift
 # Tests use @testable imports, so the release build enables testing; every
-# target shares these flags so that one build serves them all.
+# target uses the same flags so that the builds share their modules.
 SWIFT_FLAGS ?= -c release -Xswiftc -enable-testing
 BIN = .build/release
 PREFIX ?= /usr/local

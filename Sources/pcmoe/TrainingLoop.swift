@@ -15,6 +15,13 @@ struct TrainingLoop {
         let config = trainer.model.config
         print("model: d_model \(config.dModel), \(config.heads) heads, \(config.layers) layers, \(config.experts) experts, top-\(config.topK), expert_hidden \(config.expertHidden), seq_len \(config.sequence); \(trainer.model.weights.parameterCount) parameters")
         print("data: \(corpus.train.count) training bytes, \(corpus.validation.count) validation bytes")
+        if trainer.step >= total {
+            print("the run already finished at step \(trainer.step) of \(total); evaluating only")
+            let r = try evaluate()
+            print(String(format: "final: step %ld, validation loss %.4f nats, %.3f bits per byte over %ld bytes",
+                         trainer.step, r.loss, r.bitsPerByte, r.tokens))
+            return
+        }
         if trainer.step > 0 { print("resuming after step \(trainer.step) of \(total)") }
 
         let progress = ProgressReporter(totalSteps: total, every: report.logEvery)

@@ -246,7 +246,7 @@ final class PoisonedExperts: ExpertCompute {
     let folder = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let path = folder + "/sparse.txt"
-    FileManager.default.createFile(atPath: path, contents: Data("text".utf8))
+    #expect(FileManager.default.createFile(atPath: path, contents: Data("text".utf8)))
     let handle = FileHandle(forWritingAtPath: path)!
     try handle.truncate(atOffset: UInt64(Corpus.maxBytes) + 1)
     try handle.close()
@@ -258,9 +258,9 @@ final class PoisonedExperts: ExpertCompute {
     let folder = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     try FileManager.default.createDirectory(atPath: folder + "/.git", withIntermediateDirectories: true)
-    FileManager.default.createFile(atPath: folder + "/.git/config", contents: Data("[core]\n".utf8))
-    FileManager.default.createFile(atPath: folder + "/.notes", contents: Data("hidden\n".utf8))
-    FileManager.default.createFile(atPath: folder + "/a.txt", contents: Data("visible text\n".utf8))
+    #expect(FileManager.default.createFile(atPath: folder + "/.git/config", contents: Data("[core]\n".utf8)))
+    #expect(FileManager.default.createFile(atPath: folder + "/.notes", contents: Data("hidden\n".utf8)))
+    #expect(FileManager.default.createFile(atPath: folder + "/a.txt", contents: Data("visible text\n".utf8)))
     var warnings: [String] = []
     let corpus = try Corpus.load(paths: [folder]) { warnings.append($0) }
     #expect(corpus.bytes == Array("visible text\n".utf8))
@@ -284,7 +284,7 @@ final class PoisonedExperts: ExpertCompute {
     let folder = temporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let victim = folder + "/victim.txt"
-    FileManager.default.createFile(atPath: victim, contents: Data("keep me".utf8))
+    #expect(FileManager.default.createFile(atPath: victim, contents: Data("keep me".utf8)))
     let target = folder + "/run.ckpt"
     try FileManager.default.createSymbolicLink(atPath: "\(target).tmp.\(getpid())", withDestinationPath: victim)
     try SafeTensors.write(path: target, tensors: [("x", Tensor([2]))], metadata: [:])

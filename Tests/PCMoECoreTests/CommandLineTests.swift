@@ -46,7 +46,7 @@ func runPCMoE(_ arguments: [String], in folder: String, interruptAfter seconds: 
 func commandFolder() -> String {
     let folder = temporaryFolder()
     let text = String(repeating: "the quick brown fox jumps over the lazy dog. ", count: 400)
-    FileManager.default.createFile(atPath: folder + "/text.txt", contents: Data(text.utf8))
+    #expect(FileManager.default.createFile(atPath: folder + "/text.txt", contents: Data(text.utf8)))
     return folder
 }
 
@@ -70,7 +70,7 @@ let tinyModelArguments = ["--d-model", "16", "--heads", "2", "--layers", "1", "-
                              in: folder)
     #expect(train.status == 0, "\(train.output)")
     let before = FileManager.default.contents(atPath: folder + "/run.ckpt")
-    FileManager.default.createFile(atPath: folder + "/in.txt", contents: Data("hello".utf8))
+    #expect(FileManager.default.createFile(atPath: folder + "/in.txt", contents: Data("hello".utf8)))
     let result = try runPCMoE(["logits", "--checkpoint", "run.ckpt", "--input", "in.txt", "--out", "run.ckpt"],
                               in: folder)
     #expect(result.status == 1)
@@ -107,7 +107,7 @@ let tinyModelArguments = ["--d-model", "16", "--heads", "2", "--layers", "1", "-
     let folder = commandFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let config = #"{"d_model": 16, "n_heads": 2, "n_layers": 1, "n_experts": 4, "expert_hidden": 16, "seq_len": 16}"#
-    FileManager.default.createFile(atPath: folder + "/cfg.json", contents: Data(config.utf8))
+    #expect(FileManager.default.createFile(atPath: folder + "/cfg.json", contents: Data(config.utf8)))
     let result = try runPCMoE(["train", "--data", "text.txt", "--config", "cfg.json", "--steps", "2", "--batch", "2",
                                "--metrics", "cfg.json"], in: folder)
     #expect(result.status == 1, "\(result.output)")

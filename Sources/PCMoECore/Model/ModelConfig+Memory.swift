@@ -51,6 +51,11 @@ extension ModelConfig {
         let needed = trainingBytesEstimate(batch: batch)
         let available = Double(ProcessInfo.processInfo.physicalMemory)
         guard needed <= available else {
+            if batch == 1 {
+                throw PCMoEError.invalidArgument(String(
+                    format: "these model sizes need about %.1f GiB to train even at batch 1, more than the %.1f GiB of memory of this machine; use smaller sizes.",
+                    needed / 1_073_741_824, available / 1_073_741_824))
+            }
             throw PCMoEError.invalidArgument(String(
                 format: "training with these sizes and batch %d needs about %.1f GiB, more than the %.1f GiB of memory of this machine; use smaller sizes or a smaller batch.",
                 batch, needed / 1_073_741_824, available / 1_073_741_824))
