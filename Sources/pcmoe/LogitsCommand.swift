@@ -29,7 +29,7 @@ enum LogitsCommand {
         try OutputFiles.check(out, option: "--out", replacing: overwrite)
 
         let (model, _) = try Checkpoint.loadModel(from: path)
-        let bytes = try readSmallFile(input, limit: model.config.sequence, what: "input file")
+        let bytes = try readSmallFile(input, limit: model.config.sequence, label: "input file")
         let logits = try model.logits(for: Array(bytes))
         let data = logits.withUnsafeBufferPointer { Data(buffer: $0) }
         do {

@@ -36,7 +36,7 @@ enum ModelOptions {
     }
 
     private static func load(_ path: String) throws -> ModelConfig {
-        let data = try readSmallFile(path, limit: 1 << 20, what: "config file")
+        let data = try readSmallFile(path, limit: 1 << 20, label: "config file")
         do {
             return try JSONDecoder().decode(ModelConfig.self, from: data)
         } catch let error as PCMoEError {

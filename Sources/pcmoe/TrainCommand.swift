@@ -49,10 +49,10 @@ enum TrainCommand {
         let overwrite = args.flag("--overwrite")
         let metricsPath = try args.value("--metrics")
         let report = try ReportOptions.parse(&args)
-        let given = (ModelOptions.names + trainingNames).filter { name in
+        let fixedByCheckpoint = (ModelOptions.names + trainingNames).filter { name in
             arguments.contains { $0 == name || $0.hasPrefix(name + "=") }
         }
-        if resume != nil, let first = given.first {
+        if resume != nil, let first = fixedByCheckpoint.first {
             throw UsageError(message: "\(first) cannot be combined with --resume: the checkpoint fixes the model and the training options.")
         }
         let configPath = try args.value("--config")

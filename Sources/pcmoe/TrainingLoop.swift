@@ -84,9 +84,9 @@ struct TrainingLoop {
         return r
     }
 
-    /// Saves, then evaluates. A signal caught before the save stops after
-    /// it; once the checkpoint is safe the signals get their default action
-    /// back, so Ctrl-C ends a long final evaluation at once.
+    /// Saves, then evaluates. A signal caught before the save stops the run
+    /// after it. Once the checkpoint is safe, the signals get their default
+    /// action back, so Ctrl-C ends a long final evaluation at once.
     private func finish(started: Date, interrupts: Interrupts) throws {
         if let out {
             try out.save(trainer)

@@ -16,8 +16,8 @@ public enum Checkpoint {
 
     /// Writes the trainer's model, optimizer and step to `path` atomically.
     /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be written, and
-    ///   ``PCMoEError/nonFinite(_:)`` when a weight is NaN or infinite; an
-    ///   existing file at `path` is then left untouched.
+    ///   ``PCMoEError/nonFinite(_:)`` when a weight is NaN or infinite. In
+    ///   both cases an existing file at `path` is left untouched.
     public static func save(_ trainer: Trainer, to path: String) throws {
         if let bad = trainer.model.weights.named.first(where: { !$0.tensor.isFinite }) {
             throw PCMoEError.nonFinite(

@@ -172,7 +172,7 @@ struct SafeTensorsHeader {
     /// Returns `value` as an `Int` when it is a JSON integer that fits.
     ///
     /// On Linux, JSONSerialization returns `NSNumber` for numbers and
-    /// booleans alike, so the Objective-C type code distinguishes them: "c" is
+    /// booleans alike, so the Objective-C type code tells them apart. "c" is
     /// a boolean, "d" a number written with a fraction or exponent (or too
     /// large for 64 bits), and the rest are integers.
     private static func integer(_ value: Any) -> Int? {

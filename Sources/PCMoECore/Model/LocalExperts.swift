@@ -26,13 +26,13 @@ public final class LocalExperts: ExpertCompute {
     }
 
     public func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor] {
-        let held = try batches.map { batch in
+        let expertWeights = try batches.map { batch in
             guard let w = weights.layers[layer].experts[batch.expert] else {
                 throw PCMoEError.invalidArgument("expert \(batch.expert) of layer \(layer) is not held here.")
             }
             return w
         }
-        let results = parallelMap(batches.count) { i in expertForward(held[i], batches[i].rows) }
+        let results = parallelMap(batches.count) { i in expertForward(expertWeights[i], batches[i].rows) }
         if keepForBackward { pending[layer] = results.map(\.cache) }
         return results.map(\.output)
     }

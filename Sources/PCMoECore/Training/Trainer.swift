@@ -51,7 +51,7 @@ public final class Trainer {
 
     /// Runs one step on the next batch.
     /// - Throws: ``PCMoEError/nonFinite(_:)`` naming the step and the tensor
-    ///   when the loss or a gradient is NaN or infinite; the weights are then
+    ///   when the loss or a gradient is NaN or infinite. The weights are then
     ///   left as they were before the step.
     public func trainStep() throws -> StepMetrics {
         let next = step + 1
