@@ -20,9 +20,15 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(name: "CMalloc"),
+        // The protobuf-c code generated from proto/pcmoe.proto by
+        // `make proto`; checked in, and compared with a fresh generation by a test.
+        .target(
+            name: "CPCMoEWire",
+            linkerSettings: [.linkedLibrary("protobuf-c")]
+        ),
         .target(
             name: "PCMoECore",
-            dependencies: ["COpenBLAS", "CZlib", "CMalloc"]
+            dependencies: ["COpenBLAS", "CZlib", "CMalloc", "CPCMoEWire"]
         ),
         .executableTarget(name: "pcmoe", dependencies: ["PCMoECore"]),
         .executableTarget(name: "PCMoEBench", dependencies: ["PCMoECore", "COpenBLAS"]),

@@ -188,8 +188,8 @@ final class PoisonedExperts: ExpertCompute {
     #expect(!FileManager.default.fileExists(atPath: folder + "/refused.ckpt"))
     let path = folder + "/nan.ckpt"
     let optimizer = trainer.optimizer
-    let tensors = trainer.model.weights.named + optimizer.firstMoment.named.map { ("optimizer.m." + $0.name, $0.tensor) }
-        + optimizer.secondMoment.named.map { ("optimizer.v." + $0.name, $0.tensor) }
+    let tensors = trainer.model.weights.named + optimizer.firstMoments.map { ("optimizer.m." + $0.name, $0.tensor) }
+        + optimizer.secondMoments.map { ("optimizer.v." + $0.name, $0.tensor) }
     try SafeTensors.write(path: path, tensors: tensors, metadata: metadata)
 
     let message = errorMessage { _ = try Checkpoint.loadModel(from: path) }

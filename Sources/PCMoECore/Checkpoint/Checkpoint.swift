@@ -25,8 +25,8 @@ public enum Checkpoint {
         }
         let opt = trainer.optimizer
         var tensors = trainer.model.weights.named
-        tensors += opt.firstMoment.named.map { ("optimizer.m." + $0.name, $0.tensor) }
-        tensors += opt.secondMoment.named.map { ("optimizer.v." + $0.name, $0.tensor) }
+        tensors += opt.firstMoments.map { ("optimizer.m." + $0.name, $0.tensor) }
+        tensors += opt.secondMoments.map { ("optimizer.v." + $0.name, $0.tensor) }
         let metadata = [
             "format": formatName,
             "format_version": String(formatVersion),
@@ -56,9 +56,9 @@ public enum Checkpoint {
             warn("the training text differs from the one \(path) was trained on (\(recorded.0 ?? "unknown") bytes then, \(corpus.train.count) now), so the resumed run will not match an uninterrupted one.")
         }
         let trainer = try Trainer(config: header.config, options: header.options, corpus: corpus, ledger: ledger)
-        try loadTensors(trainer.model.weights, from: file, prefix: "")
-        try loadTensors(trainer.optimizer.firstMoment, from: file, prefix: "optimizer.m.")
-        try loadTensors(trainer.optimizer.secondMoment, from: file, prefix: "optimizer.v.")
+        try loadTensors(trainer.model.weights.named, from: file, prefix: "")
+        try loadTensors(trainer.optimizer.firstMoments, from: file, prefix: "optimizer.m.")
+        try loadTensors(trainer.optimizer.secondMoments, from: file, prefix: "optimizer.v.")
         trainer.optimizer.stepCount = header.step
         return trainer
     }
@@ -68,7 +68,7 @@ public enum Checkpoint {
         -> (model: MoEModel, header: CheckpointHeader) {
         let (file, header) = try open(path)
         let model = try MoEModel(config: header.config, seed: header.options.seed, ledger: ledger)
-        try loadTensors(model.weights, from: file, prefix: "")
+        try loadTensors(model.weights.named, from: file, prefix: "")
         return (model, header)
     }
 
@@ -124,15 +124,11 @@ public enum Checkpoint {
 
     /// Returns the FNV-1a 64-bit hash of `bytes`, to recognise the training text.
     static func fingerprint(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
-        return hash
+        fnv1a64(bytes)
     }
 
-    private static func loadTensors(_ weights: ModelWeights, from file: SafeTensorsFile, prefix: String) throws {
-        for (name, tensor) in weights.named {
+    private static func loadTensors(_ tensors: [NamedTensor], from file: SafeTensorsFile, prefix: String) throws {
+        for (name, tensor) in tensors {
             try file.load(prefix + name, into: tensor)
             guard tensor.isFinite else {
                 throw PCMoEError.invalidCheckpoint(

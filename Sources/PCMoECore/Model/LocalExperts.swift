@@ -8,6 +8,7 @@ public final class LocalExperts: ExpertCompute {
     private let weights: ModelWeights
     private let gradients: ModelWeights
     private let ledger: MemoryLedger?
+    private let kind: TensorKind
     private var pending: [Int: [Cache]] = [:]
 
     struct Cache {
@@ -18,12 +19,17 @@ public final class LocalExperts: ExpertCompute {
     }
 
     /// Creates experts whose weights and gradients live in `weights` and
-    /// `gradients`; activations are counted in `ledger`.
-    public init(weights: ModelWeights, gradients: ModelWeights, ledger: MemoryLedger?) {
+    /// `gradients`; activations are counted in `ledger` as `kind`.
+    public init(weights: ModelWeights, gradients: ModelWeights, ledger: MemoryLedger?,
+                kind: TensorKind = .activations) {
         self.weights = weights
         self.gradients = gradients
         self.ledger = ledger
+        self.kind = kind
     }
+
+    /// True while a training forward of some layer waits for its backward.
+    public var hasPending: Bool { !pending.isEmpty }
 
     public func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor] {
         let expertWeights = try batches.map { batch in
@@ -40,12 +46,13 @@ public final class LocalExperts: ExpertCompute {
     /// Runs one expert on its rows. Shapes: rows [m, d]; returns output [m, d].
     private func expertForward(_ w: ExpertWeights, _ rows: Tensor) -> (output: Tensor, cache: Cache) {
         let (m, f, d) = (rows.rows, w.gate.shape[1], w.gate.shape[0])
-        let cache = Cache(input: rows, gate: Tensor([m, f], ledger: ledger),
-                          up: Tensor([m, f], ledger: ledger), hidden: Tensor([m, f], ledger: ledger))
+        let cache = Cache(input: rows, gate: Tensor([m, f], kind: kind, ledger: ledger),
+                          up: Tensor([m, f], kind: kind, ledger: ledger),
+                          hidden: Tensor([m, f], kind: kind, ledger: ledger))
         matmulForward(rows, w.gate, into: cache.gate)
         matmulForward(rows, w.up, into: cache.up)
         swigluForward(cache.gate, cache.up, into: cache.hidden)
-        let out = Tensor([m, d], ledger: ledger)
+        let out = Tensor([m, d], kind: kind, ledger: ledger)
         matmulForward(cache.hidden, w.down, into: out)
         return (out, cache)
     }
@@ -65,11 +72,11 @@ public final class LocalExperts: ExpertCompute {
     /// Shapes: dOut [m, d]; returns [m, d].
     private func expertBackward(_ w: ExpertWeights, _ g: ExpertWeights, _ cache: Cache, _ dOut: Tensor) -> Tensor {
         let (m, f) = (cache.gate.rows, cache.gate.columns)
-        let dHidden = Tensor([m, f], ledger: ledger)
+        let dHidden = Tensor([m, f], kind: kind, ledger: ledger)
         matmulBackward(cache.hidden, w.down, dy: dOut, dw: g.down, dx: dHidden)
-        let dGate = Tensor([m, f], ledger: ledger), dUp = Tensor([m, f], ledger: ledger)
+        let dGate = Tensor([m, f], kind: kind, ledger: ledger), dUp = Tensor([m, f], kind: kind, ledger: ledger)
         swigluBackward(ds: dHidden, cache.gate, cache.up, da: dGate, db: dUp)
-        let dInput = Tensor(cache.input.shape, ledger: ledger)
+        let dInput = Tensor(cache.input.shape, kind: kind, ledger: ledger)
         matmulBackward(cache.input, w.gate, dy: dGate, dw: g.gate, dx: dInput)
         matmulBackward(cache.input, w.up, dy: dUp, dw: g.up, dx: dInput, accumulateInput: true)
         return dInput

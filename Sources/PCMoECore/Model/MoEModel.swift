@@ -47,14 +47,19 @@ public final class MoEModel {
     public var experts: ExpertCompute
     let ropeTables: RopeTables
 
-    /// Creates a model with every expert, initialised from `seed`.
+    /// Creates a model initialised from `seed`, holding the experts for
+    /// which `owns` is true (by default every expert).
+    ///
+    /// A model that lacks some experts needs an ``experts`` runner that
+    /// reaches their owners.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` when the configuration is invalid.
-    public init(config: ModelConfig, seed: UInt64, ledger: MemoryLedger = MemoryLedger()) throws {
+    public init(config: ModelConfig, seed: UInt64, ledger: MemoryLedger = MemoryLedger(),
+                owns: (Int) -> Bool = { _ in true }) throws {
         try config.validate()
         self.config = config
         self.ledger = ledger
-        weights = ModelWeights(config, kind: .parameters, ledger: ledger)
-        gradients = ModelWeights(config, kind: .gradients, ledger: ledger)
+        weights = ModelWeights(config, kind: .parameters, ledger: ledger, owns: owns)
+        gradients = ModelWeights(config, kind: .gradients, ledger: ledger, owns: owns)
         weights.initialize(seed: seed)
         experts = LocalExperts(weights: weights, gradients: gradients, ledger: ledger)
         ropeTables = RopeTables(headDim: config.headDim, sequence: config.sequence)

@@ -15,12 +15,15 @@ public enum PCMoEError: Error, Equatable, CustomStringConvertible {
     case nonFinite(String)
     /// A long call stopped early because the caller asked it to.
     case cancelled(String)
+    /// Another party refused a request, answered with something unexpected,
+    /// or did not answer in time.
+    case peer(String)
 
     /// The message, without the category.
     public var message: String {
         switch self {
         case .invalidArgument(let m), .invalidData(let m), .invalidCheckpoint(let m),
-             .io(let m), .nonFinite(let m), .cancelled(let m):
+             .io(let m), .nonFinite(let m), .cancelled(let m), .peer(let m):
             return m
         }
     }

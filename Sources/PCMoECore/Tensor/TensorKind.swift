@@ -8,6 +8,9 @@ public enum TensorKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case optimizerState
     /// Values kept between the forward and the backward pass, and scratch.
     case activations
+    /// Rows an expert owner keeps between the forward and the backward it
+    /// serves for another party's turn.
+    case servedActivations
 
     /// The name used in reports and JSON metrics.
     public var description: String {
@@ -16,6 +19,7 @@ public enum TensorKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .gradients: return "gradients"
         case .optimizerState: return "optimizer_state"
         case .activations: return "activations"
+        case .servedActivations: return "served_activations"
         }
     }
 }

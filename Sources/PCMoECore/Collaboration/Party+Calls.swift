@@ -1,0 +1,65 @@
+import Foundation
+
+/// A request in flight: the peer, the request id and what it was, for messages.
+struct Call {
+    let peer: Int
+    let id: UInt64
+    let what: String
+    let layer: Int?
+}
+
+extension Party {
+    /// Sends `body` to `peer` and returns without waiting for the reply.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when no transport is set.
+    func startCall(to peer: Int, _ body: MessageBody, what: String, layer: Int? = nil) throws -> Call {
+        guard let transport else {
+            throw PCMoEError.invalidArgument("party \(id) has no transport; attach one before the session starts.")
+        }
+        let requestID = calls.open(peer: peer)
+        let bytes = Envelope(session: settings.session, sender: UInt32(id), receiver: UInt32(peer),
+                             requestID: requestID, body: body).encoded()
+        countSent(bytes.count)
+        transport.send(bytes, to: peer)
+        return Call(peer: peer, id: requestID, what: what, layer: layer)
+    }
+
+    /// Waits for the reply to `call` and returns its body.
+    /// - Throws: ``PCMoEError/peer(_:)`` naming the peer, the request and,
+    ///   where there is one, the layer, when the peer answers with an
+    ///   ErrorReply or does not answer within the call timeout.
+    func finishCall(_ call: Call) throws -> MessageBody {
+        let deadline = Date(timeIntervalSinceNow: settings.callTimeout)
+        let place = call.layer.map { " of layer \($0)" } ?? ""
+        guard let reply = calls.wait(id: call.id, until: deadline) else {
+            throw PCMoEError.peer("party \(call.peer) did not answer the \(call.what)\(place) within "
+                                      + "\(settings.callTimeout) s.")
+        }
+        if case .error(let refusal) = reply {
+            throw PCMoEError.peer("party \(call.peer) refused the \(call.what)\(place): \(refusal.message)")
+        }
+        return reply
+    }
+
+    /// Waits for every call, in order, and returns their replies. All
+    /// replies are awaited even when one fails, so none is left waiting; the
+    /// first failure is then thrown.
+    func finishCalls(_ pending: [Call]) throws -> [MessageBody] {
+        var replies: [MessageBody] = []
+        var failure: Error?
+        for call in pending {
+            do {
+                replies.append(try finishCall(call))
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
+        return replies
+    }
+}
+
+/// Turns a refusal by this party's own shard into the error its turn throws.
+func localFailure(_ error: Error, party: Int, what: String, layer: Int) -> Error {
+    guard let refusal = error as? ErrorReply else { return error }
+    return PCMoEError.peer("party \(party)'s own shard refused the \(what) of layer \(layer): \(refusal.message)")
+}

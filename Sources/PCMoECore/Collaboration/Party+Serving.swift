@@ -1,0 +1,194 @@
+extension Party {
+    /// Handles bytes that arrived for this party and returns the reply to
+    /// send, if any.
+    ///
+    /// A request is checked (frame size, version, session, sender, fields
+    /// against this party's configuration) before anything changes; a bad
+    /// one gets an ErrorReply and leaves the party as it was. A repeated
+    /// request gets the reply it got the first time, computed once. A reply
+    /// is matched to the request waiting for it; a reply nobody waits for is
+    /// dropped and counted in ``traffic``. Thread-safe.
+    public func handle(_ bytes: [UInt8]) -> Outgoing? {
+        countReceived(bytes.count)
+        let envelope: Envelope
+        do {
+            envelope = try Envelope.decode(bytes, maxBytes: maxFrameBytes)
+        } catch {
+            let reply = (error as? ErrorReply) ?? ErrorReply(code: .malformed, message: "\(error)")
+            reject(reply.message)
+            return answer(reply, to: nil, requestID: 0)
+        }
+
+        let sender = Int(envelope.sender)
+        let senderKnown = (0..<settings.partyCount).contains(sender) && sender != id
+        if let refusal = addressingError(envelope, senderKnown: senderKnown) {
+            reject(refusal.message)
+            return envelope.body.isRequest ? answer(refusal, to: senderKnown ? sender : nil, requestID: envelope.requestID) : nil
+        }
+        guard envelope.body.isRequest else {
+            if !calls.deliver(id: envelope.requestID, from: sender, reply: envelope.body) {
+                reject("party \(sender) sent a \(envelope.body.name) for request \(envelope.requestID), which is not waiting.")
+            }
+            return nil
+        }
+        return serve(envelope, bytes: bytes)
+    }
+
+    private func addressingError(_ envelope: Envelope, senderKnown: Bool) -> ErrorReply? {
+        if envelope.version != protocolVersion {
+            return ErrorReply(code: .version, message: "the message speaks protocol version \(envelope.version); "
+                                  + "party \(id) speaks version \(protocolVersion).")
+        }
+        if envelope.session != settings.session {
+            return ErrorReply(code: .session, message: "the message belongs to session \(envelope.session); "
+                                  + "party \(id) is in session \(settings.session).")
+        }
+        if !senderKnown {
+            return ErrorReply(code: .session, message: "sender \(envelope.sender) is not another party of this "
+                                  + "session of \(settings.partyCount) parties.")
+        }
+        if envelope.receiver != UInt32(id) {
+            return ErrorReply(code: .session, message: "the message is addressed to party \(envelope.receiver), "
+                                  + "not to party \(id).")
+        }
+        return nil
+    }
+
+    /// Answers a request, from the reply cache when it is a repeat.
+    private func serve(_ envelope: Envelope, bytes: [UInt8]) -> Outgoing {
+        serveLock.lock()
+        defer { serveLock.unlock() }
+        let sender = Int(envelope.sender)
+        switch replies.lookup(sender: sender, requestID: envelope.requestID, request: bytes) {
+        case .hit(let cached):
+            countSent(cached.count)
+            return Outgoing(destination: sender, bytes: cached)
+        case .conflict:
+            let refusal = ErrorReply(code: .state, message: "request id \(envelope.requestID) of party \(sender) was "
+                                         + "already used for a different request.")
+            reject(refusal.message)
+            return answer(refusal, to: sender, requestID: envelope.requestID)
+        case .miss:
+            break
+        }
+
+        let body: MessageBody
+        do {
+            body = try respond(to: envelope.body, from: sender)
+        } catch let refusal as ErrorReply {
+            reject(refusal.message)
+            body = .error(refusal)
+        } catch {
+            body = .error(ErrorReply(code: .internalError, message: "\(error)"))
+        }
+        let reply = Envelope(session: settings.session, sender: UInt32(id), receiver: envelope.sender,
+                             requestID: envelope.requestID, body: body).encoded()
+        if !envelope.body.isInference {
+            replies.store(sender: sender, requestID: envelope.requestID, request: bytes, turn: envelope.body.turn,
+                          reply: reply)
+        }
+        countSent(reply.count)
+        return Outgoing(destination: sender, bytes: reply)
+    }
+
+    private func respond(to body: MessageBody, from sender: Int) throws -> MessageBody {
+        switch body {
+        case .hello(let hello):
+            try checkHello(hello, from: sender)
+            return .welcome(stepsTaken: UInt64(expertSteps))
+        case .forward(let request):
+            return .forwardReply(try serveForward(request, from: sender))
+        case .backward(let request):
+            return .backwardReply(try serveBackward(request, from: sender))
+        case .step(let step):
+            let norm = try shard.step(turn: step.turn, globalStep: step.globalStep)
+            replies.forgetBefore(turn: step.turn)
+            return .stepReply(StepBody(turn: step.turn, globalStep: step.globalStep, gradientNorm: norm))
+        case .abort(let turn):
+            shard.abort(turn: turn)
+            return .abortReply(turn: turn)
+        default:
+            throw ErrorReply(code: .invalidRequest, message: "\(body.name) is not a request.")
+        }
+    }
+
+    private func serveForward(_ request: ExpertForwardRequest, from sender: Int) throws -> LayerTensor {
+        let (layer, m) = (Int(request.layer), request.experts.count)
+        guard m <= maxRequestRows else {
+            throw ErrorReply(code: .invalidRequest, message: "the forward of layer \(layer) carries \(m) rows; "
+                                 + "party \(id) accepts at most \(maxRequestRows).", layer: request.layer)
+        }
+        let rows = try request.rows.decode(rows: m, columns: config.dModel, what: "the rows of layer \(layer)",
+                                           kind: .servedActivations, ledger: ledger)
+        let outputs = try shard.forward(requester: sender, turn: request.turn, layer: layer,
+                                        experts: request.experts.map(Int.init), rows: rows, inference: request.inference)
+        return LayerTensor(turn: request.turn, layer: request.layer, tensor: WireTensor(outputs, dtype: settings.wireType))
+    }
+
+    private func serveBackward(_ request: LayerTensor, from sender: Int) throws -> LayerTensor {
+        let layer = Int(request.layer)
+        guard let m = shard.keptRows(requester: sender, turn: request.turn, layer: layer) else {
+            throw ErrorReply(code: .state, message: "no forward of layer \(layer) from party \(sender) waits in "
+                                 + "turn \(request.turn).", layer: request.layer)
+        }
+        let gradients = try request.tensor.decode(rows: m, columns: config.dModel,
+                                                  what: "the output gradients of layer \(layer)",
+                                                  kind: .servedActivations, ledger: ledger)
+        let inputs = try shard.backward(requester: sender, turn: request.turn, layer: layer, gradients: gradients)
+        return LayerTensor(turn: request.turn, layer: request.layer, tensor: WireTensor(inputs, dtype: settings.wireType))
+    }
+
+    /// Checks that a Hello describes the same session as this party's own settings.
+    private func checkHello(_ hello: Hello, from sender: Int) throws {
+        let mine = Hello(partyCount: UInt32(settings.partyCount), config: config, options: options)
+        let fields: [(String, String, String)] = [
+            ("party count", "\(hello.partyCount)", "\(mine.partyCount)"),
+            ("d_model", "\(hello.config.dModel)", "\(config.dModel)"),
+            ("n_heads", "\(hello.config.heads)", "\(config.heads)"),
+            ("n_layers", "\(hello.config.layers)", "\(config.layers)"),
+            ("n_experts", "\(hello.config.experts)", "\(config.experts)"),
+            ("top_k", "\(hello.config.topK)", "\(config.topK)"),
+            ("expert_hidden", "\(hello.config.expertHidden)", "\(config.expertHidden)"),
+            ("seq_len", "\(hello.config.sequence)", "\(config.sequence)"),
+            ("steps", "\(hello.options.steps)", "\(options.steps)"),
+            ("batch", "\(hello.options.batch)", "\(options.batch)"),
+            ("learning_rate", "\(hello.options.learningRate)", "\(options.learningRate)"),
+            ("warmup_fraction", "\(hello.options.warmupFraction)", "\(options.warmupFraction)"),
+            ("min_lr_ratio", "\(hello.options.minLearningRateRatio)", "\(options.minLearningRateRatio)"),
+            ("weight_decay", "\(hello.options.weightDecay)", "\(options.weightDecay)"),
+            ("clip_norm", "\(hello.options.clipNorm)", "\(options.clipNorm)"),
+            ("seed", "\(hello.options.seed)", "\(options.seed)"),
+        ]
+        if let (name, theirs, ours) = fields.first(where: { $0.1 != $0.2 }) {
+            throw ErrorReply(code: .mismatch, message: "\(name) differs: party \(sender) has \(theirs), party \(id) has \(ours).")
+        }
+    }
+
+    /// An ErrorReply envelope to `destination`.
+    private func answer(_ refusal: ErrorReply, to destination: Int?, requestID: UInt64) -> Outgoing {
+        let bytes = Envelope(session: settings.session, sender: UInt32(id), receiver: UInt32(destination ?? 0),
+                             requestID: requestID, body: .error(refusal)).encoded()
+        countSent(bytes.count)
+        return Outgoing(destination: destination, bytes: bytes)
+    }
+}
+
+extension MessageBody {
+    /// True for an inference forward, which changes nothing at the owner and
+    /// is therefore recomputed rather than remembered when repeated.
+    var isInference: Bool {
+        if case .forward(let request) = self { return request.inference }
+        return false
+    }
+
+    /// The turn a request or reply belongs to; 0 for control messages.
+    var turn: UInt64 {
+        switch self {
+        case .forward(let r): return r.turn
+        case .forwardReply(let r), .backward(let r), .backwardReply(let r): return r.turn
+        case .step(let s), .stepReply(let s): return s.turn
+        case .abort(let turn), .abortReply(let turn): return turn
+        default: return 0
+        }
+    }
+}

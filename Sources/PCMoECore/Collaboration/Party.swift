@@ -1,0 +1,108 @@
+import Foundation
+
+/// One participant of a PC-MoE session: its backbone (embedding, attention,
+/// norms, routers, LM head), its expert shard, their optimizers, and the
+/// requests it has in flight.
+///
+/// A party does no I/O. Its turn sends requests through ``transport``, and
+/// whatever arrives for it is passed to ``handle(_:)``, which returns the
+/// reply to send back. Thread-safe: ``handle(_:)`` may be called from any
+/// thread while a turn runs; turns and evaluations run one at a time.
+public final class Party: @unchecked Sendable {
+    /// Identity, session and wire settings.
+    public let settings: PartySettings
+    /// The model sizes, shared by every party.
+    public let config: ModelConfig
+    /// The run settings, shared by every party; `steps` counts global steps.
+    public let options: TrainingOptions
+    /// Counts this party's tensor bytes by kind.
+    public let ledger: MemoryLedger
+    /// The backbone plus this party's own experts.
+    public let model: MoEModel
+    /// AdamW over the backbone tensors.
+    public let backboneOptimizer: AdamW
+    /// Carries this party's requests; set before the first turn.
+    public var transport: Transport? {
+        get { stateLock.withLock { currentTransport } }
+        set { stateLock.withLock { currentTransport = newValue } }
+    }
+
+    let shard: ExpertShard
+    let calls = PendingCalls()
+    let remote: RemoteExperts
+    let stateLock = NSLock()
+    let serveLock = NSLock()
+    let turnLock = NSLock()
+    var replies = ReplyCache()
+    private var currentTransport: Transport?
+    private var sent = 0, received = 0, rejected = 0
+    private var lastRejection = ""
+
+    /// This party's id.
+    public var id: Int { settings.id }
+
+    /// A party with a backbone and shard initialised from `options.seed`.
+    ///
+    /// Every party initialises each tensor from its own stream named after
+    /// it, so an expert starts with the same values at its owner as in a
+    /// one-process model with the same seed.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for bad settings, sizes or options.
+    public init(settings: PartySettings, config: ModelConfig, options: TrainingOptions,
+                ledger: MemoryLedger = MemoryLedger()) throws {
+        try settings.validate()
+        try config.validate()
+        try options.validate()
+        try config.validateMemory(batch: options.batch)
+        self.settings = settings
+        self.config = config
+        self.options = options
+        self.ledger = ledger
+        let (id, n) = (settings.id, settings.partyCount)
+        let model = try MoEModel(config: config, seed: options.seed, ledger: ledger, owns: { $0 % n == id })
+        let backbone = model.weights.named.indices.filter { !ExpertShard.isExpert(model.weights.named[$0].name) }
+        backboneOptimizer = AdamW(parameters: backbone.map { model.weights.named[$0] },
+                                  gradients: backbone.map { model.gradients.named[$0].tensor },
+                                  settings: options.adamW, ledger: ledger)
+        self.model = model
+        shard = ExpertShard(config: config, owner: id, partyCount: n, weights: model.weights,
+                            gradients: model.gradients, options: options, ledger: ledger)
+        remote = RemoteExperts()
+        remote.party = self
+        model.experts = remote
+    }
+
+    /// The most rows one expert forward request may carry: every position
+    /// of a batch routed to min(k, owned experts) of the receiver's experts.
+    public var maxRequestRows: Int {
+        options.batch * config.sequence * min(config.topK, max(shard.ownedCount, 1))
+    }
+
+    /// The largest frame this party accepts, in bytes: a request or reply of
+    /// ``maxRequestRows`` rows of f32, with room for the envelope.
+    public var maxFrameBytes: Int {
+        options.batch * config.sequence * config.topK * (4 * config.dModel + 5) + 4096
+    }
+
+    /// Optimizer steps this party's experts have taken.
+    public var expertSteps: Int { shard.lock.withLock { shard.optimizer.stepCount } }
+
+    /// Bytes of envelopes this party has sent and received, and the number
+    /// of incoming messages it refused or dropped.
+    public var traffic: (sent: Int, received: Int, rejected: Int) {
+        stateLock.withLock { (sent, received, rejected) }
+    }
+
+    /// Why the last incoming message was refused or dropped, or "".
+    public var lastRejectionReason: String { stateLock.withLock { lastRejection } }
+
+    func countSent(_ bytes: Int) { stateLock.withLock { sent += bytes } }
+
+    func countReceived(_ bytes: Int) { stateLock.withLock { received += bytes } }
+
+    func reject(_ reason: String) {
+        stateLock.withLock {
+            rejected += 1
+            lastRejection = reason
+        }
+    }
+}

@@ -1,0 +1,41 @@
+/// Who a party is in its session and how it talks to the others.
+public struct PartySettings: Sendable, Equatable {
+    /// This party's id, 0 ..< `partyCount`.
+    public var id: Int
+    /// The number of parties; expert e of every layer belongs to party e mod `partyCount`.
+    public var partyCount: Int
+    /// The session id all parties agreed on; never 0.
+    public var session: UInt64
+    /// The element type of the tensors this party sends.
+    public var wireType: WireDType = .f32
+    /// Seconds to wait for a reply before the call fails.
+    public var callTimeout: Double = 120
+
+    /// The largest party count accepted.
+    public static let maxParties = 1024
+
+    /// Settings for party `id` of `partyCount` in `session`, sending f32 and
+    /// waiting 120 s per call.
+    public init(id: Int, partyCount: Int, session: UInt64) {
+        self.id = id
+        self.partyCount = partyCount
+        self.session = session
+    }
+
+    /// Checks the values.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
+    public func validate() throws {
+        guard (1...Self.maxParties).contains(partyCount) else {
+            throw PCMoEError.invalidArgument("the party count is \(partyCount); it must be from 1 to \(Self.maxParties).")
+        }
+        guard (0..<partyCount).contains(id) else {
+            throw PCMoEError.invalidArgument("the party id is \(id); with \(partyCount) parties it must be from 0 to \(partyCount - 1).")
+        }
+        guard session != 0 else {
+            throw PCMoEError.invalidArgument("the session id is 0; pick any other 64-bit value and give it to every party.")
+        }
+        guard callTimeout.isFinite, callTimeout > 0 else {
+            throw PCMoEError.invalidArgument("the call timeout is \(callTimeout) s; it must be a finite number above 0.")
+        }
+    }
+}

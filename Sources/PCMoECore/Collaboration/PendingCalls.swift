@@ -1,0 +1,45 @@
+import Foundation
+
+/// The requests a party has sent and waits on, by request id.
+///
+/// A reply is accepted only from the peer the request went to. Thread-safe:
+/// replies arrive on transport threads while the turn thread waits.
+final class PendingCalls: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var waiting: [UInt64: (peer: Int, reply: MessageBody?)] = [:]
+    private var nextID: UInt64 = 0
+
+    /// Registers a call to `peer` and returns its new request id.
+    func open(peer: Int) -> UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        nextID += 1
+        waiting[nextID] = (peer, nil)
+        return nextID
+    }
+
+    /// Records `reply` for request `id` from `peer`. Returns false, changing
+    /// nothing, when no such request waits or it went to another peer.
+    func deliver(id: UInt64, from peer: Int, reply: MessageBody) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard let entry = waiting[id], entry.peer == peer, entry.reply == nil else { return false }
+        waiting[id] = (peer, reply)
+        condition.broadcast()
+        return true
+    }
+
+    /// Waits until request `id` has its reply or `deadline` passes, then
+    /// forgets the request. Returns nil on timeout.
+    func wait(id: UInt64, until deadline: Date) -> MessageBody? {
+        condition.lock()
+        defer {
+            waiting[id] = nil
+            condition.unlock()
+        }
+        while waiting[id]?.reply == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        return waiting[id]?.reply
+    }
+}

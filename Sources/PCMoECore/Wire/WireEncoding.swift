@@ -1,0 +1,136 @@
+import CPCMoEWire
+
+extension Envelope {
+    /// Serializes the envelope with protobuf-c: the bytes that go on the wire.
+    public func encoded() -> [UInt8] {
+        let arena = CArena()
+        let envelope: UnsafeMutablePointer<Pcmoe__V1__Envelope> = arena.make { pcmoe__v1__envelope__init($0) }
+        envelope.pointee.protocol_version = version
+        envelope.pointee.session = session
+        envelope.pointee.sender = sender
+        envelope.pointee.receiver = receiver
+        envelope.pointee.request_id = requestID
+        body.fill(envelope, arena: arena)
+
+        let size = pcmoe__v1__envelope__get_packed_size(envelope)
+        var bytes = [UInt8](repeating: 0, count: size)
+        let written = bytes.withUnsafeMutableBufferPointer { pcmoe__v1__envelope__pack(envelope, $0.baseAddress) }
+        precondition(written == size, "protobuf-c packed \(written) of \(size) bytes")
+        return bytes
+    }
+}
+
+extension MessageBody {
+    /// Points the envelope's oneof at a C copy of this body.
+    fileprivate func fill(_ envelope: UnsafeMutablePointer<Pcmoe__V1__Envelope>, arena: CArena) {
+        switch self {
+        case .hello(let hello):
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_HELLO
+            envelope.pointee.hello = hello.c(arena)
+        case .welcome(let steps):
+            let welcome: UnsafeMutablePointer<Pcmoe__V1__Welcome> = arena.make { pcmoe__v1__welcome__init($0) }
+            welcome.pointee.steps_taken = steps
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_WELCOME
+            envelope.pointee.welcome = welcome
+        case .forward(let request):
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_FORWARD
+            envelope.pointee.forward = request.c(arena)
+        case .forwardReply(let reply):
+            let c: UnsafeMutablePointer<Pcmoe__V1__ExpertForwardReply> = arena.make { pcmoe__v1__expert_forward_reply__init($0) }
+            (c.pointee.turn, c.pointee.layer, c.pointee.outputs) = (reply.turn, reply.layer, reply.tensor.c(arena))
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_FORWARD_REPLY
+            envelope.pointee.forward_reply = c
+        case .backward(let request):
+            let c: UnsafeMutablePointer<Pcmoe__V1__ExpertBackwardRequest> = arena.make { pcmoe__v1__expert_backward_request__init($0) }
+            (c.pointee.turn, c.pointee.layer, c.pointee.output_gradients) = (request.turn, request.layer, request.tensor.c(arena))
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_BACKWARD
+            envelope.pointee.backward = c
+        case .backwardReply(let reply):
+            let c: UnsafeMutablePointer<Pcmoe__V1__ExpertBackwardReply> = arena.make { pcmoe__v1__expert_backward_reply__init($0) }
+            (c.pointee.turn, c.pointee.layer, c.pointee.input_gradients) = (reply.turn, reply.layer, reply.tensor.c(arena))
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_BACKWARD_REPLY
+            envelope.pointee.backward_reply = c
+        case .step(let step):
+            let c: UnsafeMutablePointer<Pcmoe__V1__StepRequest> = arena.make { pcmoe__v1__step_request__init($0) }
+            (c.pointee.turn, c.pointee.global_step) = (step.turn, step.globalStep)
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_STEP
+            envelope.pointee.step = c
+        case .stepReply(let step):
+            let c: UnsafeMutablePointer<Pcmoe__V1__StepReply> = arena.make { pcmoe__v1__step_reply__init($0) }
+            (c.pointee.turn, c.pointee.global_step, c.pointee.gradient_norm) = (step.turn, step.globalStep, step.gradientNorm)
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_STEP_REPLY
+            envelope.pointee.step_reply = c
+        case .abort(let turn):
+            let c: UnsafeMutablePointer<Pcmoe__V1__AbortRequest> = arena.make { pcmoe__v1__abort_request__init($0) }
+            c.pointee.turn = turn
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_ABORT
+            envelope.pointee.abort = c
+        case .abortReply(let turn):
+            let c: UnsafeMutablePointer<Pcmoe__V1__AbortReply> = arena.make { pcmoe__v1__abort_reply__init($0) }
+            c.pointee.turn = turn
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_ABORT_REPLY
+            envelope.pointee.abort_reply = c
+        case .error(let error):
+            let c: UnsafeMutablePointer<Pcmoe__V1__ErrorReply> = arena.make { pcmoe__v1__error_reply__init($0) }
+            c.pointee.code = Pcmoe__V1__ErrorCode(rawValue: UInt32(error.code.rawValue))
+            c.pointee.message = arena.string(error.message)
+            c.pointee.layer = error.layer
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_ERROR
+            envelope.pointee.error = c
+        }
+    }
+}
+
+extension WireTensor {
+    fileprivate func c(_ arena: CArena) -> UnsafeMutablePointer<Pcmoe__V1__Tensor> {
+        let tensor: UnsafeMutablePointer<Pcmoe__V1__Tensor> = arena.make { pcmoe__v1__tensor__init($0) }
+        tensor.pointee.dtype = Pcmoe__V1__DType(rawValue: UInt32(dtype.rawValue))
+        tensor.pointee.n_shape = shape.count
+        tensor.pointee.shape = arena.copy(shape)
+        tensor.pointee.data = ProtobufCBinaryData(len: data.count, data: arena.copy(data))
+        return tensor
+    }
+}
+
+extension ExpertForwardRequest {
+    fileprivate func c(_ arena: CArena) -> UnsafeMutablePointer<Pcmoe__V1__ExpertForwardRequest> {
+        let request: UnsafeMutablePointer<Pcmoe__V1__ExpertForwardRequest> =
+            arena.make { pcmoe__v1__expert_forward_request__init($0) }
+        request.pointee.turn = turn
+        request.pointee.layer = layer
+        request.pointee.n_experts = experts.count
+        request.pointee.experts = arena.copy(experts)
+        request.pointee.rows = rows.c(arena)
+        request.pointee.inference = inference ? 1 : 0
+        return request
+    }
+}
+
+extension Hello {
+    fileprivate func c(_ arena: CArena) -> UnsafeMutablePointer<Pcmoe__V1__Hello> {
+        let sizes: UnsafeMutablePointer<Pcmoe__V1__ModelSizes> = arena.make { pcmoe__v1__model_sizes__init($0) }
+        sizes.pointee.d_model = UInt32(clamping: config.dModel)
+        sizes.pointee.n_heads = UInt32(clamping: config.heads)
+        sizes.pointee.n_layers = UInt32(clamping: config.layers)
+        sizes.pointee.n_experts = UInt32(clamping: config.experts)
+        sizes.pointee.top_k = UInt32(clamping: config.topK)
+        sizes.pointee.expert_hidden = UInt32(clamping: config.expertHidden)
+        sizes.pointee.seq_len = UInt32(clamping: config.sequence)
+
+        let run: UnsafeMutablePointer<Pcmoe__V1__RunSettings> = arena.make { pcmoe__v1__run_settings__init($0) }
+        run.pointee.total_steps = UInt64(clamping: options.steps)
+        run.pointee.learning_rate = options.learningRate
+        run.pointee.warmup_fraction = options.warmupFraction
+        run.pointee.min_lr_ratio = options.minLearningRateRatio
+        run.pointee.weight_decay = options.weightDecay
+        run.pointee.clip_norm = options.clipNorm
+        run.pointee.seed = options.seed
+        run.pointee.batch = UInt32(clamping: options.batch)
+
+        let hello: UnsafeMutablePointer<Pcmoe__V1__Hello> = arena.make { pcmoe__v1__hello__init($0) }
+        hello.pointee.party_count = partyCount
+        hello.pointee.sizes = sizes
+        hello.pointee.run = run
+        return hello
+    }
+}
