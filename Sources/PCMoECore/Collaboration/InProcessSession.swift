@@ -1,0 +1,29 @@
+/// Parties of one session in one process, joined by an ``InProcessTransport``.
+///
+/// Tests, the demo and the benchmark use it; each party still sees only
+/// envelopes, exactly as over a network.
+public final class InProcessSession {
+    /// The parties, by id.
+    public let parties: [Party]
+    /// The transport that joins them.
+    public let transport: InProcessTransport
+
+    /// Creates `partyCount` parties with the same sizes and run settings,
+    /// each with its own memory ledger, and greets them with each other.
+    /// - Throws: as ``Party/init(settings:config:options:ledger:)`` and ``Party/join()``.
+    public init(partyCount: Int, config: ModelConfig, options: TrainingOptions, session: UInt64 = 1,
+                wireType: WireDType = .f32) throws {
+        transport = InProcessTransport(partyCount: max(partyCount, 0))
+        var parties: [Party] = []
+        for id in 0..<max(partyCount, 1) {
+            var settings = PartySettings(id: id, partyCount: partyCount, session: session)
+            settings.wireType = wireType
+            let party = try Party(settings: settings, config: config, options: options)
+            party.transport = transport
+            transport.attach(party)
+            parties.append(party)
+        }
+        self.parties = parties
+        for party in parties { try party.join() }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Measurements of one training turn, as the party that took it sees them.
+public struct TurnMetrics: Equatable, Sendable {
+    /// The global turn number, from 1; it is also the global step.
+    public let turn: UInt64
+    /// The party that took the turn.
+    public let party: Int
+    /// Training loss: cross-entropy + 0.01 · Σ balance losses.
+    public let loss: Double
+    /// Mean next-byte cross-entropy in nats.
+    public let crossEntropy: Double
+    /// The learning rate of the turn's step.
+    public let learningRate: Double
+    /// The backbone's gradient norm before clipping.
+    public let backboneGradientNorm: Double
+}
+
+extension Party {
+    /// Greets every other party and checks that they run the same session:
+    /// party count, model sizes and run settings.
+    ///
+    /// - Throws: ``PCMoEError/peer(_:)`` naming the first party that
+    ///   differs and the first field that differs, or that does not answer.
+    public func join() throws {
+        let hello = Hello(partyCount: UInt32(settings.partyCount), config: config, options: options)
+        let calls = try (0..<settings.partyCount).filter { $0 != id }.map {
+            try startCall(to: $0, .hello(hello), what: "Hello")
+        }
+        _ = try finishCalls(calls)
+    }
+
+    /// Takes one training turn on `tokens` (B sequences of T + 1 bytes).
+    ///
+    /// Runs the forward with remote expert calls, the backward with remote
+    /// gradient calls, steps the backbone (clipped by its own norm), then
+    /// asks every owner, itself included, to step its experts for the turn.
+    /// When the forward or the backward fails, every owner is asked to drop
+    /// the turn and nothing is stepped.
+    /// - Parameters:
+    ///   - turn: the global turn number, from 1, also the global step.
+    /// - Throws: ``PCMoEError/peer(_:)`` when an owner refuses or does not
+    ///   answer, ``PCMoEError/nonFinite(_:)`` for a NaN or infinite loss or gradient.
+    public func trainTurn(tokens: [UInt8], turn: UInt64) throws -> TurnMetrics {
+        turnLock.lock()
+        defer { turnLock.unlock() }
+        guard tokens.count == options.batch * (config.sequence + 1) else {
+            throw PCMoEError.invalidArgument("a turn takes \(options.batch) × \(config.sequence + 1) bytes; got \(tokens.count).")
+        }
+        let (pass, norm) = try computeGradients(tokens: tokens, turn: turn)
+        clipGradients(backboneOptimizer.gradients, maxNorm: options.clipNorm, norm: norm)
+        let rate = options.schedule.rate(step: Int(turn))
+        backboneOptimizer.step(rate: rate)
+        try stepEveryOwner(turn: turn)
+        return TurnMetrics(turn: turn, party: id, loss: pass.loss, crossEntropy: pass.crossEntropy,
+                           learningRate: rate, backboneGradientNorm: norm)
+    }
+
+    /// The forward and backward of a turn: backbone gradients here, expert
+    /// gradients accumulated at their owners. Returns the pass and the
+    /// backbone gradient norm. On failure, every owner drops the turn.
+    func computeGradients(tokens: [UInt8], turn: UInt64) throws -> (ForwardPass, Double) {
+        for g in backboneOptimizer.gradients { g.zero() }
+        remote.turn = turn
+        do {
+            let pass = try model.forward(tokens: tokens, batch: options.batch, training: true)
+            guard pass.loss.isFinite else {
+                throw PCMoEError.nonFinite("turn \(turn) of party \(id) stopped: the loss is \(pass.loss).")
+            }
+            try model.backward(pass)
+            let norm = globalNorm(backboneOptimizer.gradients)
+            guard norm.isFinite else {
+                throw PCMoEError.nonFinite("turn \(turn) of party \(id) stopped: the backbone gradient norm is \(norm).")
+            }
+            return (pass, norm)
+        } catch {
+            abortEverywhere(turn: turn)
+            throw error
+        }
+    }
+
+    /// Sends the step of `turn` to every other party and steps the own shard.
+    func stepEveryOwner(turn: UInt64) throws {
+        let step = StepBody(turn: turn, globalStep: turn)
+        let calls = try (0..<settings.partyCount).filter { $0 != id }.map {
+            try startCall(to: $0, .step(step), what: "step of turn \(turn)")
+        }
+        var localError: Error?
+        do {
+            _ = try shard.step(turn: turn, globalStep: turn)
+        } catch {
+            localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(error)")
+        }
+        _ = try finishCalls(calls)
+        if let localError { throw localError }
+    }
+
+    /// Asks every owner to drop `turn` and drops it here. Failures to reach
+    /// an owner are not reported: the turn already failed, and an owner
+    /// that missed the abort drops the turn when the next one starts.
+    func abortEverywhere(turn: UInt64) {
+        remote.discardPending()
+        shard.abort(turn: turn)
+        let calls = (0..<settings.partyCount).filter { $0 != id }.compactMap {
+            try? startCall(to: $0, .abort(turn: turn), what: "abort of turn \(turn)")
+        }
+        _ = try? finishCalls(calls)
+    }
+
+    /// Scores `bytes` with this party's model: its own backbone and every
+    /// expert, asking the owners for inference forwards that keep nothing.
+    ///
+    /// Windows go `options.batch` at a time, the most rows an owner accepts.
+    /// - Throws: as ``MoEModel/evaluate(_:batch:maxWindows:isCancelled:)``,
+    ///   and ``PCMoEError/peer(_:)`` when an owner refuses or does not answer.
+    public func evaluate(_ bytes: ArraySlice<UInt8>, maxWindows: Int? = nil,
+                         isCancelled: () -> Bool = { false }) throws -> EvaluationResult {
+        turnLock.lock()
+        defer { turnLock.unlock() }
+        remote.turn = 0
+        return try model.evaluate(bytes, batch: options.batch, maxWindows: maxWindows, isCancelled: isCancelled)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import PCMoECore
+
+/// Options for a collaborative test run of `batch` sequences per turn.
+func collaborationOptions(steps: Int = 12, batch: Int = 2) -> TrainingOptions {
+    var options = TrainingOptions()
+    options.steps = steps
+    options.batch = batch
+    options.learningRate = 1e-2
+    options.warmupFraction = 0
+    options.seed = 7
+    return options
+}
+
+/// Fills every tensor of `weights` with seeded values of scale `scale`, so
+/// that parties' backbones differ from each other and from the initial ones.
+func perturb(_ weights: ModelWeights, seed: UInt64, scale: Float) {
+    for (name, t) in weights.named {
+        var rng = SplitMix64(seed: seed, label: name)
+        for i in 0..<t.count { t[i] += Float(rng.nextNormal(std: Double(scale))) }
+    }
+}
+
+/// A one-process model holding `party`'s backbone and every owner's experts.
+func referenceModel(for party: Party, in session: InProcessSession) throws -> MoEModel {
+    let model = try MoEModel(config: party.config, seed: 99)
+    let sources = session.parties.flatMap { owner in
+        owner.model.weights.named.filter { ExpertShard.isExpert($0.name) || owner.id == party.id }
+    }
+    let byName = Dictionary(uniqueKeysWithValues: sources.map { ($0.name, $0.tensor) })
+    for (name, tensor) in model.weights.named { tensor.copy(from: byName[name]!) }
+    return model
+}
+
+/// The largest |a − b| / max(|b|, 1e-3 · max|b|) over two tensors.
+func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
+    let scale = max((0..<b.count).map { abs(Double(b[$0])) }.max() ?? 0, 1e-30)
+    var worst = 0.0
+    for i in 0..<a.count {
+        let diff = abs(Double(a[i]) - Double(b[i]))
+        worst = max(worst, diff / max(abs(Double(b[i])), 1e-3 * scale))
+    }
+    return worst
+}
+
+@Test(arguments: [(2, 4, 2), (3, 5, 2), (4, 6, 3), (3, 8, 1)])
+func distributedGradientsEqualOneProcess(parties: Int, experts: Int, topK: Int) throws {
+    let config = tinyConfig(experts: experts, topK: topK)
+    let session = try InProcessSession(partyCount: parties, config: config, options: collaborationOptions())
+    for party in session.parties { perturb(party.model.weights, seed: UInt64(10 + party.id), scale: 0.05) }
+
+    for party in session.parties {
+        let tokens = randomTokens(config, batch: 2, seed: UInt64(party.id))
+        let reference = try referenceModel(for: party, in: session)
+        reference.gradients.zero()
+        let expected = try reference.forward(tokens: tokens, batch: 2, training: true)
+        try reference.backward(expected)
+
+        let (pass, _) = try party.computeGradients(tokens: tokens, turn: UInt64(party.id + 1))
+        #expect(abs(pass.loss - expected.loss) <= 1e-5 * abs(expected.loss))
+        let reached = Dictionary(uniqueKeysWithValues: reference.gradients.named.map { ($0.name, $0.tensor) })
+        for holder in session.parties {
+            for (name, g) in holder.model.gradients.named where ExpertShard.isExpert(name) || holder.id == party.id {
+                let error = relativeError(g, reached[name]!)
+                #expect(error <= 1e-5, "\(name) at party \(holder.id): relative error \(error)")
+            }
+        }
+        party.abortEverywhere(turn: UInt64(party.id + 1))
+    }
+}
+
+@Test func ownerWithoutRowsStillMatchesAndSteps() throws {
+    let config = tinyConfig(experts: 6, topK: 1)
+    let session = try InProcessSession(partyCount: 3, config: config, options: collaborationOptions())
+    let party = session.parties[0]
+    // Experts 1 and 4 (party 1) get the router column of expert 0: with ties
+    // going to the lower index, top-1 routing never picks them in layer 0.
+    let router = party.model.weights.layers[0].router
+    for row in 0..<config.dModel {
+        for e in [1, 4] { router[row * config.experts + e] = router[row * config.experts] }
+    }
+    let owner = session.parties[1]
+    let before = owner.traffic.received
+
+    let tokens = randomTokens(config, batch: 2, seed: 5)
+    let reference = try referenceModel(for: party, in: session)
+    let expected = try reference.forward(tokens: tokens, batch: 2, training: true)
+    try reference.backward(expected)
+    let (pass, _) = try party.computeGradients(tokens: tokens, turn: 1)
+    #expect(abs(pass.loss - expected.loss) <= 1e-5 * abs(expected.loss))
+    let layer0 = owner.model.gradients.named.filter { $0.name.hasPrefix("layers.0.moe.experts.") }
+    #expect(!layer0.isEmpty && layer0.allSatisfy { $0.tensor.values.allSatisfy { $0 == 0 } })
+    #expect(owner.traffic.received > before)
+
+    let weightsBefore = owner.model.weights.layers[0].experts[1]!.gate.values
+    try party.stepEveryOwner(turn: 1)
+    #expect(owner.expertSteps == 1)
+    #expect(owner.model.weights.layers[0].experts[1]!.gate.values != weightsBefore, "weight decay still applies")
+}
