@@ -20,14 +20,18 @@ let cases = [
 ]
 
 let help = """
-    Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference]
+    Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference|collaboration]
 
     Measures training-step throughput of a small and the reference configuration
     (d_model 256, 4 heads, 4 layers, 8 experts, top-2, expert_hidden 512, seq_len 128,
     batch 16) against cblas_sgemm's rate at 1024x1024x1024, and prints a table.
     Each timed step is followed by one timed sgemm; the table gives medians.
+    A second table compares a round of three in-process PC-MoE turns with three
+    centralized steps of the reference configuration on the same batches, and gives
+    the bytes sent between parties per trained token, for f32 and bf16 on the wire.
 
-      --steps N       timed steps per configuration, after one untimed step (default 10)
+      --steps N       timed steps per configuration, and timed rounds per wire type,
+                      after one untimed one (default 10)
       --threads N     threads for matrix products (default: OpenBLAS's choice)
       --only NAME     run one configuration only
     """
@@ -147,4 +151,7 @@ print("| config | tokens/s | GFLOP/s | sgemm GFLOP/s | of sgemm | params MiB | g
 print("|---|---|---|---|---|---|---|---|---|---|")
 for bench in cases where only == nil || bench.name == only {
     print(try run(bench, steps: steps, probe: probe))
+}
+if only == nil || only == "collaboration" {
+    try printCollaborationTable(cases.first { $0.name == "reference" }!, rounds: steps)
 }

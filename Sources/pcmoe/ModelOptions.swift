@@ -19,9 +19,9 @@ enum ModelOptions {
     static let names = ["--config", "--d-model", "--heads", "--layers", "--experts", "--top-k",
                         "--expert-hidden", "--seq-len"]
 
-    /// Reads the model options; sizes are validated later by the model.
-    static func parse(_ args: inout Arguments, file: String?) throws -> ModelConfig {
-        var config = ModelConfig()
+    /// Reads the model options over `base`; sizes are validated later by the model.
+    static func parse(_ args: inout Arguments, file: String?, base: ModelConfig = ModelConfig()) throws -> ModelConfig {
+        var config = base
         if let file {
             config = try load(file)
         }

@@ -79,8 +79,9 @@ enum TrainCommand {
                          metrics: metrics).run()
     }
 
-    private static func parseTraining(_ args: inout Arguments) throws -> TrainingOptions {
-        var o = TrainingOptions()
+    /// Reads the training options over `base` and validates them.
+    static func parseTraining(_ args: inout Arguments, base: TrainingOptions = TrainingOptions()) throws -> TrainingOptions {
+        var o = base
         if let v = try args.int("--steps") { o.steps = v }
         if let v = try args.int("--batch") { o.batch = v }
         if let v = try args.double("--lr") { o.learningRate = v }

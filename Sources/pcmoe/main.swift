@@ -8,6 +8,8 @@ let mainHelp = """
 
     Commands:
       train     train one model on text files, gzip files or folders
+      demo      train one model collaboratively with one party per corpus, next to the
+                baselines, and compare quality, memory, traffic and time
       eval      report a checkpoint's validation loss and bits per byte
       logits    write a checkpoint's next-byte logits for some bytes, as raw float32
       help      show this text, or a command's options: pcmoe help train
@@ -27,6 +29,7 @@ func fail(_ text: String, status: Int32) -> Never {
 
 let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
     "train": (TrainCommand.help, TrainCommand.run),
+    "demo": (DemoCommand.help, DemoCommand.run),
     "eval": (EvalCommand.help, EvalCommand.run),
     "logits": (LogitsCommand.help, LogitsCommand.run),
 ]

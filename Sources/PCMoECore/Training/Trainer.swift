@@ -54,8 +54,19 @@ public final class Trainer {
     ///   when the loss or a gradient is NaN or infinite. The weights are then
     ///   left as they were before the step.
     public func trainStep() throws -> StepMetrics {
+        try trainStep(on: sampler.batch(step: step + 1))
+    }
+
+    /// Runs one step on `tokens`, B sequences of T + 1 bytes, instead of the
+    /// sampler's next batch.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a wrong byte count,
+    ///   and as ``trainStep()``.
+    public func trainStep(on tokens: [UInt8]) throws -> StepMetrics {
         let next = step + 1
-        let tokens = sampler.batch(step: next)
+        guard tokens.count == options.batch * (model.config.sequence + 1) else {
+            throw PCMoEError.invalidArgument(
+                "a step takes \(options.batch) × \(model.config.sequence + 1) bytes; got \(tokens.count).")
+        }
         model.gradients.zero()
         let pass = try model.forward(tokens: tokens, batch: options.batch, training: true)
         guard pass.loss.isFinite else {

@@ -1,0 +1,86 @@
+import Foundation
+
+extension Comparison {
+    func runCollaborative(_ mode: ComparisonMode, wireType: WireDType) throws -> ModeOutcome {
+        var sessionOptions = options
+        sessionOptions.steps = partyCount * options.steps
+        let session = try InProcessSession(partyCount: partyCount, config: config, options: sessionOptions,
+                                           session: (options.seed &* 0x9E37_79B9_7F4A_7C15) | 1, wireType: wireType)
+        var losses = [[Double]](repeating: [], count: partyCount)
+        for round in 1...options.steps {
+            try checkCancelled(mode, round: round)
+            for (i, party) in session.parties.enumerated() {
+                let turn = UInt64((round - 1) * partyCount + i + 1)
+                losses[i].append(try party.trainTurn(tokens: batch(party: i, round: round), turn: turn).loss)
+            }
+            onRound?(mode, round, losses.map { $0.last! })
+        }
+
+        let traffic = session.parties.map(\.traffic)
+        let parties = try session.parties.map { party in
+            let result = try party.evaluate(corpora[party.id].validation, maxWindows: evalWindows)
+            return outcome(party: party.id, result: result, ledger: party.ledger,
+                           sent: traffic[party.id].sent, received: traffic[party.id].received)
+        }
+        return ModeOutcome(mode: mode, wallSeconds: 0, rounds: options.steps, losses: losses, parties: parties)
+    }
+
+    func runCentralized() throws -> ModeOutcome {
+        var centralOptions = options
+        centralOptions.steps = partyCount * options.steps
+        let ledger = MemoryLedger()
+        let trainer = try Trainer(config: config, options: centralOptions, corpus: corpora[0], ledger: ledger)
+        var losses = [[Double]](repeating: [], count: partyCount)
+        for round in 1...options.steps {
+            try checkCancelled(.centralized, round: round)
+            for i in 0..<partyCount {
+                losses[i].append(try trainer.trainStep(on: batch(party: i, round: round)).loss)
+            }
+            onRound?(.centralized, round, losses.map { $0.last! })
+        }
+        let parties = try (0..<partyCount).map { i in
+            let result = try trainer.model.evaluate(corpora[i].validation, batch: options.batch, maxWindows: evalWindows)
+            return outcome(party: i, result: result, ledger: ledger, sent: 0, received: 0)
+        }
+        return ModeOutcome(mode: .centralized, wallSeconds: 0, rounds: options.steps, losses: losses,
+                           parties: parties, sharedPeakTotalBytes: ledger.peakTotalBytes)
+    }
+
+    /// Each party alone: with only its own experts (local-shard) or with all of them (local-full).
+    func runLocal(_ mode: ComparisonMode) throws -> ModeOutcome {
+        let ledgers = (0..<partyCount).map { _ in MemoryLedger() }
+        let trainers = try (0..<partyCount).map { i in
+            try Trainer(config: localConfig(mode, party: i), options: options, corpus: corpora[i], ledger: ledgers[i])
+        }
+        var losses = [[Double]](repeating: [], count: partyCount)
+        for round in 1...options.steps {
+            try checkCancelled(mode, round: round)
+            for (i, trainer) in trainers.enumerated() {
+                losses[i].append(try trainer.trainStep(on: batch(party: i, round: round)).loss)
+            }
+            onRound?(mode, round, losses.map { $0.last! })
+        }
+        let parties = try trainers.enumerated().map { i, trainer in
+            let result = try trainer.model.evaluate(corpora[i].validation, batch: options.batch, maxWindows: evalWindows)
+            return outcome(party: i, result: result, ledger: ledgers[i], sent: 0, received: 0)
+        }
+        return ModeOutcome(mode: mode, wallSeconds: 0, rounds: options.steps, losses: losses, parties: parties)
+    }
+
+    /// The sizes party `party` trains alone with: for local-shard, only the
+    /// experts it owns in PC-MoE, and top-k capped at their number.
+    func localConfig(_ mode: ComparisonMode, party: Int) -> ModelConfig {
+        guard mode == .localShard else { return config }
+        var local = config
+        local.experts = (0..<config.experts).filter { $0 % partyCount == party }.count
+        local.topK = min(config.topK, local.experts)
+        return local
+    }
+
+    private func outcome(party: Int, result: EvaluationResult, ledger: MemoryLedger, sent: Int, received: Int) -> PartyOutcome {
+        let peaks = Dictionary(uniqueKeysWithValues: TensorKind.allCases.map { ($0.description, ledger.peakBytes($0)) })
+        return PartyOutcome(party: party, corpus: corpora[party].name, validationLoss: result.loss,
+                            bitsPerByte: result.bitsPerByte, peakBytes: peaks, peakTotalBytes: ledger.peakTotalBytes,
+                            bytesSent: sent, bytesReceived: received)
+    }
+}
