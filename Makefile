@@ -10,14 +10,16 @@ BIN = .build/release
 PREFIX ?= /usr/local
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Build and run dependencies, then the real corpora of the demo and tests.
-DEB_PACKAGES = pkg-config libopenblas-dev zlib1g-dev fortunes dict-jargon dict-devil
+# Build and run dependencies, the protobuf tools that `make proto` and the
+# wire tests run, then the real corpora of the demo and tests.
+DEB_PACKAGES = pkg-config libopenblas-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler \
+  fortunes dict-jargon dict-devil
 
 FORTUNES = /usr/share/games/fortunes
 JARGON = /usr/share/dictd/jargon.dict.dz
 DEVIL = /usr/share/dictd/devil.dict.dz
 
-.PHONY: all deps build test demo bench install clean
+.PHONY: all deps build test demo bench install proto clean
 
 all: build
 
@@ -60,6 +62,12 @@ install: deps
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/static --product pcmoe
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 .build/static/release/pcmoe $(DESTDIR)$(PREFIX)/bin/pcmoe
+
+# Regenerates the checked-in protobuf-c code from proto/pcmoe.proto. The
+# header goes to include/, where SwiftPM looks for a C target's public headers.
+proto: deps
+	protoc-c --proto_path=proto --c_out=Sources/CPCMoEWire proto/pcmoe.proto
+	mv Sources/CPCMoEWire/pcmoe.pb-c.h Sources/CPCMoEWire/include/
 
 clean:
 	rm -rf .build out

@@ -28,8 +28,8 @@ enum DemoCommand {
           --out DIR             folder for results.json and loss-curves.svg (default out/demo)
           --overwrite           allow replacing results.json and loss-curves.svg in --out
         Run:
-          --rounds N            rounds R: each party's batches per mode (default 250)
-          --quick               a short run: 40 rounds and 32 validation windows
+          --rounds N            rounds R: each party's batches per mode (default 150)
+          --quick               a short run: 20 rounds and 16 validation windows
           --modes LIST          comma-separated modes to run (default
                                 pcmoe,centralized,local-shard,local-full)
           --eval-windows N      validation sequences scored per party at the end (default 64)
@@ -53,8 +53,8 @@ enum DemoCommand {
         let outFolder = try args.value("--out") ?? "out/demo"
         let overwrite = args.flag("--overwrite")
         let quick = args.flag("--quick")
-        let rounds = try args.int("--rounds") ?? (quick ? 40 : 250)
-        let evalWindows = try args.int("--eval-windows") ?? (quick ? 32 : 64)
+        let rounds = try args.int("--rounds") ?? (quick ? 20 : 150)
+        let evalWindows = try args.int("--eval-windows") ?? (quick ? 16 : 64)
         let modes = try parseModes(try args.value("--modes"))
         let threads = try args.int("--threads", in: 1...1024)
         let logEvery = try args.int("--log-every") ?? 25

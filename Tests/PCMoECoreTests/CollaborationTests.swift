@@ -94,7 +94,65 @@ func distributedGradientsEqualOneProcess(parties: Int, experts: Int, topK: Int) 
     #expect(owner.traffic.received > before)
 
     let weightsBefore = owner.model.weights.layers[0].experts[1]!.gate.values
-    try party.stepEveryOwner(turn: 1)
+    try party.stepEveryOwner(turn: 1, globalStep: 1)
     #expect(owner.expertSteps == 1)
     #expect(owner.model.weights.layers[0].experts[1]!.gate.values != weightsBefore, "weight decay still applies")
+}
+
+/// Collects every frame an in-process transport carries.
+final class FrameLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var frames: [(to: Int, bytes: [UInt8])] = []
+
+    func record(_ to: Int, _ bytes: [UInt8]) {
+        lock.withLock { frames.append((to, bytes)) }
+    }
+
+    var all: [(to: Int, bytes: [UInt8])] { lock.withLock { frames } }
+}
+
+@Test func onlyExpertDataAndControlCrossBetweenParties() throws {
+    let config = tinyConfig(experts: 5, topK: 2)
+    let session = try InProcessSession(partyCount: 3, config: config, options: collaborationOptions())
+    let log = FrameLog()
+    session.transport.intercept = { to, bytes in
+        log.record(to, bytes)
+        return bytes
+    }
+    let party = session.parties[1]
+    let tokens = randomTokens(config, batch: 2, seed: 3)
+    let reference = try referenceModel(for: party, in: session)
+    let pass = try reference.forward(tokens: tokens, batch: 2, training: true)
+    let routed = pass.cache!.layers.map { layer in
+        layer.moe.routing.slotsOf.enumerated().filter { $0.offset % 3 != 1 }.map(\.element.count).reduce(0, +)
+    }
+    reference.experts.discardPending()
+    _ = try party.trainTurn(tokens: tokens, turn: 1)
+
+    var forwardRows = 0
+    for frame in log.all {
+        let envelope = try Envelope.decode(frame.bytes, maxBytes: 1 << 24)
+        switch envelope.body {
+        case .forward(let request):
+            #expect(envelope.sender == 1 && frame.to != 1)
+            #expect(request.rows.shape == [UInt64(request.experts.count), UInt64(config.dModel)])
+            #expect(request.experts.allSatisfy { Int($0) % 3 == frame.to })
+            forwardRows += request.experts.count
+        case .forwardReply, .backward, .backwardReply, .step, .stepReply:
+            break
+        default:
+            Issue.record("unexpected \(envelope.body.name) in a turn")
+        }
+    }
+    // Every (token, slot) routed to another owner's expert crossed once, and nothing else did.
+    #expect(forwardRows == routed.reduce(0, +))
+    #expect(log.all.count == 4 * forwardRowsMessages(log) + 4)
+}
+
+/// The number of forward requests in the log.
+private func forwardRowsMessages(_ log: FrameLog) -> Int {
+    log.all.filter {
+        if case .forward = (try? Envelope.decode($0.bytes, maxBytes: 1 << 24))?.body { return true }
+        return false
+    }.count
 }

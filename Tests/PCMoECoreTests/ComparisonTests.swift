@@ -10,24 +10,28 @@ func threeCorpora() -> [Corpus] {
     }
 }
 
-func smallComparison(rounds: Int = 6) throws -> Comparison {
+func smallComparison(rounds: Int = 6, learningRate: Double = 3e-3) throws -> Comparison {
     var options = collaborationOptions(steps: rounds, batch: 2)
-    options.learningRate = 3e-3
+    options.learningRate = learningRate
     return try Comparison(config: tinyConfig(experts: 5, topK: 2), options: options, corpora: threeCorpora(),
                           evalWindows: 4)
 }
 
-@Test func everyModeSeesTheSameFirstBatch() throws {
+@Test func everyModeTrainsOnTheSameBatches() throws {
     let comparison = try smallComparison()
     var outcomes: [ComparisonMode: ModeOutcome] = [:]
     for mode in ComparisonMode.allCases { outcomes[mode] = try comparison.run(mode) }
 
-    // Party 0's first turn runs on the initial weights in every mode with all experts.
+    // Centralized and local-full start from the same weights, so party 0's
+    // first batch gives the same loss; PC-MoE parties start from their own
+    // private backbones, and the wire type changes the first loss only a little.
     let first = outcomes[.centralized]!.losses[0][0]
-    for mode in [ComparisonMode.pcmoe, .pcmoeBF16, .pcmoeF16, .localFull] {
-        #expect(abs(outcomes[mode]!.losses[0][0] - first) <= 1e-3 * first, "\(mode)")
+    #expect(abs(outcomes[.localFull]!.losses[0][0] - first) <= 1e-6 * first)
+    let collaborative = outcomes[.pcmoe]!.losses[0][0]
+    #expect(collaborative != first)
+    for mode in [ComparisonMode.pcmoeBF16, .pcmoeF16] {
+        #expect(abs(outcomes[mode]!.losses[0][0] - collaborative) <= 1e-2 * collaborative, "\(mode)")
     }
-    #expect(abs(outcomes[.pcmoe]!.losses[0][0] - first) <= 1e-5 * first)
     for outcome in outcomes.values {
         #expect(outcome.losses.count == 3 && outcome.losses.allSatisfy { $0.count == 6 })
         #expect(outcome.parties.map(\.party) == [0, 1, 2])
@@ -60,7 +64,7 @@ func smallComparison(rounds: Int = 6) throws -> Comparison {
 }
 
 @Test func collaborativeTrainingLowersEveryPartysLoss() throws {
-    let comparison = try smallComparison(rounds: 30)
+    let comparison = try smallComparison(rounds: 30, learningRate: 2e-2)
     let outcome = try comparison.run(.pcmoe)
     for (party, losses) in outcome.losses.enumerated() {
         let start = losses.prefix(3).reduce(0, +) / 3, end = losses.suffix(3).reduce(0, +) / 3

@@ -73,7 +73,12 @@ final class ExpertShard {
         lock.lock()
         defer { lock.unlock() }
         try checkLayer(layer)
-        if let bad = experts.first(where: { !(0..<config.experts).contains($0) || !owns($0) }) {
+        if let bad = experts.first(where: { !(0..<config.experts).contains($0) }) {
+            throw ErrorReply(code: .invalidRequest,
+                             message: "layer \(layer) has \(config.experts) experts, so expert \(bad) does not exist.",
+                             layer: UInt32(layer))
+        }
+        if let bad = experts.first(where: { !owns($0) }) {
             throw ErrorReply(code: .invalidRequest, message: "party \(owner) does not own expert \(bad) of layer \(layer).",
                              layer: UInt32(layer))
         }
@@ -169,7 +174,9 @@ final class ExpertShard {
         if turn == openTurn { closeTurn() }
     }
 
-    private func checkLayer(_ layer: Int) throws {
+    /// Checks that `layer` exists.
+    /// - Throws: ``ErrorReply`` with code ``WireErrorCode/invalidRequest`` naming the layer.
+    func checkLayer(_ layer: Int) throws {
         guard (0..<config.layers).contains(layer) else {
             throw ErrorReply(code: .invalidRequest,
                              message: "layer \(layer) does not exist; the model has \(config.layers) layers.",

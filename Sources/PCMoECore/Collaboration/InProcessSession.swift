@@ -10,14 +10,19 @@ public final class InProcessSession {
 
     /// Creates `partyCount` parties with the same sizes and run settings,
     /// each with its own memory ledger, and greets them with each other.
+    ///
+    /// Party i's backbone seed is `backboneSeeds[i]`, or, when none are
+    /// given, the shared `options.seed`, so that every backbone starts like
+    /// the one-process model with that seed.
     /// - Throws: as ``Party/init(settings:config:options:ledger:)`` and ``Party/join()``.
     public init(partyCount: Int, config: ModelConfig, options: TrainingOptions, session: UInt64 = 1,
-                wireType: WireDType = .f32) throws {
+                wireType: WireDType = .f32, backboneSeeds: [UInt64]? = nil) throws {
         transport = InProcessTransport(partyCount: max(partyCount, 0))
         var parties: [Party] = []
         for id in 0..<max(partyCount, 1) {
             var settings = PartySettings(id: id, partyCount: partyCount, session: session)
             settings.wireType = wireType
+            settings.backboneSeed = backboneSeeds?[id] ?? options.seed
             let party = try Party(settings: settings, config: config, options: options)
             party.transport = transport
             transport.attach(party)

@@ -118,8 +118,10 @@ extension Party {
             throw ErrorReply(code: .invalidRequest, message: "the forward of layer \(layer) carries \(m) rows; "
                                  + "party \(id) accepts at most \(maxRequestRows).", layer: request.layer)
         }
-        let rows = try request.rows.decode(rows: m, columns: config.dModel, what: "the rows of layer \(layer)",
-                                           kind: .servedActivations, ledger: ledger)
+        let rows = try inLayer(request.layer) {
+            try request.rows.decode(rows: m, columns: config.dModel, what: "the rows of layer \(layer)",
+                                    kind: .servedActivations, ledger: ledger)
+        }
         let outputs = try shard.forward(requester: sender, turn: request.turn, layer: layer,
                                         experts: request.experts.map(Int.init), rows: rows, inference: request.inference)
         return LayerTensor(turn: request.turn, layer: request.layer, tensor: WireTensor(outputs, dtype: settings.wireType))
@@ -127,15 +129,28 @@ extension Party {
 
     private func serveBackward(_ request: LayerTensor, from sender: Int) throws -> LayerTensor {
         let layer = Int(request.layer)
+        try shard.checkLayer(layer)
         guard let m = shard.keptRows(requester: sender, turn: request.turn, layer: layer) else {
             throw ErrorReply(code: .state, message: "no forward of layer \(layer) from party \(sender) waits in "
                                  + "turn \(request.turn).", layer: request.layer)
         }
-        let gradients = try request.tensor.decode(rows: m, columns: config.dModel,
-                                                  what: "the output gradients of layer \(layer)",
-                                                  kind: .servedActivations, ledger: ledger)
+        let gradients = try inLayer(request.layer) {
+            try request.tensor.decode(rows: m, columns: config.dModel, what: "the output gradients of layer \(layer)",
+                                      kind: .servedActivations, ledger: ledger)
+        }
         let inputs = try shard.backward(requester: sender, turn: request.turn, layer: layer, gradients: gradients)
         return LayerTensor(turn: request.turn, layer: request.layer, tensor: WireTensor(inputs, dtype: settings.wireType))
+    }
+
+    /// Runs `body` and puts `layer` on the ErrorReply it throws, so that a
+    /// refused tensor names the layer of its request.
+    private func inLayer<T>(_ layer: UInt32, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var refusal as ErrorReply {
+            refusal.layer = layer
+            throw refusal
+        }
     }
 
     /// Checks that a Hello describes the same session as this party's own settings.

@@ -2,8 +2,11 @@ import Foundation
 
 /// Measurements of one training turn, as the party that took it sees them.
 public struct TurnMetrics: Equatable, Sendable {
-    /// The global turn number, from 1; it is also the global step.
+    /// The global turn number.
     public let turn: UInt64
+    /// The global optimizer step the turn took, from 1: turns that
+    /// completed before it, plus one.
+    public let globalStep: UInt64
     /// The party that took the turn.
     public let party: Int
     /// Training loss: cross-entropy + 0.01 · Σ balance losses.
@@ -27,7 +30,11 @@ extension Party {
         let calls = try (0..<settings.partyCount).filter { $0 != id }.map {
             try startCall(to: $0, .hello(hello), what: "Hello")
         }
-        _ = try finishCalls(calls)
+        for (call, reply) in zip(calls, try finishCalls(calls)) {
+            guard case .welcome = reply else {
+                throw PCMoEError.peer("party \(call.peer) answered the Hello with a \(reply.name).")
+            }
+        }
     }
 
     /// Takes one training turn on `tokens` (B sequences of T + 1 bytes).
@@ -37,8 +44,11 @@ extension Party {
     /// asks every owner, itself included, to step its experts for the turn.
     /// When the forward or the backward fails, every owner is asked to drop
     /// the turn and nothing is stepped.
+    /// The turn's global step, which fixes its learning rate, is one more
+    /// than the steps this party's shard has taken, so a turn that failed
+    /// and was aborted leaves the step free for the next one.
     /// - Parameters:
-    ///   - turn: the global turn number, from 1, also the global step.
+    ///   - turn: the global turn number, from 1, larger than any turn before it.
     /// - Throws: ``PCMoEError/peer(_:)`` when an owner refuses or does not
     ///   answer, ``PCMoEError/nonFinite(_:)`` for a NaN or infinite loss or gradient.
     public func trainTurn(tokens: [UInt8], turn: UInt64) throws -> TurnMetrics {
@@ -49,11 +59,12 @@ extension Party {
         }
         let (pass, norm) = try computeGradients(tokens: tokens, turn: turn)
         clipGradients(backboneOptimizer.gradients, maxNorm: options.clipNorm, norm: norm)
-        let rate = options.schedule.rate(step: Int(turn))
+        let globalStep = UInt64(expertSteps + 1)
+        let rate = options.schedule.rate(step: Int(globalStep))
         backboneOptimizer.step(rate: rate)
-        try stepEveryOwner(turn: turn)
-        return TurnMetrics(turn: turn, party: id, loss: pass.loss, crossEntropy: pass.crossEntropy,
-                           learningRate: rate, backboneGradientNorm: norm)
+        try stepEveryOwner(turn: turn, globalStep: globalStep)
+        return TurnMetrics(turn: turn, globalStep: globalStep, party: id, loss: pass.loss,
+                           crossEntropy: pass.crossEntropy, learningRate: rate, backboneGradientNorm: norm)
     }
 
     /// The forward and backward of a turn: backbone gradients here, expert
@@ -80,18 +91,25 @@ extension Party {
     }
 
     /// Sends the step of `turn` to every other party and steps the own shard.
-    func stepEveryOwner(turn: UInt64) throws {
-        let step = StepBody(turn: turn, globalStep: turn)
+    /// `globalStep` defaults to one more than the steps of the own shard.
+    func stepEveryOwner(turn: UInt64, globalStep given: UInt64? = nil) throws {
+        let globalStep = given ?? UInt64(expertSteps + 1)
+        let step = StepBody(turn: turn, globalStep: globalStep)
         let calls = try (0..<settings.partyCount).filter { $0 != id }.map {
             try startCall(to: $0, .step(step), what: "step of turn \(turn)")
         }
         var localError: Error?
         do {
-            _ = try shard.step(turn: turn, globalStep: turn)
+            _ = try shard.step(turn: turn, globalStep: globalStep)
         } catch {
             localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(error)")
         }
-        _ = try finishCalls(calls)
+        for (call, reply) in zip(calls, try finishCalls(calls)) {
+            guard case .stepReply(let body) = reply, body.turn == turn, body.globalStep == globalStep else {
+                throw PCMoEError.peer("party \(call.peer) answered the step of turn \(turn) with a \(reply.name) "
+                                          + "that does not match it.")
+            }
+        }
         if let localError { throw localError }
     }
 

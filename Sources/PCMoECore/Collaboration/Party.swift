@@ -41,11 +41,12 @@ public final class Party: @unchecked Sendable {
     /// This party's id.
     public var id: Int { settings.id }
 
-    /// A party with a backbone and shard initialised from `options.seed`.
+    /// A party whose experts are initialised from the shared `options.seed`
+    /// and whose backbone is initialised from `settings.backboneSeed`.
     ///
-    /// Every party initialises each tensor from its own stream named after
-    /// it, so an expert starts with the same values at its owner as in a
-    /// one-process model with the same seed.
+    /// Each tensor draws from its own stream named after it, so an expert
+    /// starts with the same values at its owner as in a one-process model
+    /// with the same seed.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` for bad settings, sizes or options.
     public init(settings: PartySettings, config: ModelConfig, options: TrainingOptions,
                 ledger: MemoryLedger = MemoryLedger()) throws {
@@ -59,6 +60,8 @@ public final class Party: @unchecked Sendable {
         self.ledger = ledger
         let (id, n) = (settings.id, settings.partyCount)
         let model = try MoEModel(config: config, seed: options.seed, ledger: ledger, owns: { $0 % n == id })
+        let backboneSeed = settings.backboneSeed ?? UInt64.random(in: 0...UInt64.max)
+        model.weights.initialize(seed: backboneSeed, only: { !ExpertShard.isExpert($0) })
         let backbone = model.weights.named.indices.filter { !ExpertShard.isExpert(model.weights.named[$0].name) }
         backboneOptimizer = AdamW(parameters: backbone.map { model.weights.named[$0] },
                                   gradients: backbone.map { model.gradients.named[$0].tensor },

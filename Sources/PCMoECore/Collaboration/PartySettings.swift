@@ -10,6 +10,10 @@ public struct PartySettings: Sendable, Equatable {
     public var wireType: WireDType = .f32
     /// Seconds to wait for a reply before the call fails.
     public var callTimeout: Double = 120
+    /// Seeds the initial backbone. Keep it private: a peer that knows the
+    /// initial backbone can compute the rows a guessed text would send. Nil,
+    /// the default, draws a seed from the system's random generator.
+    public var backboneSeed: UInt64?
 
     /// The largest party count accepted.
     public static let maxParties = 1024

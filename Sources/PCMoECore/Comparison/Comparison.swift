@@ -49,6 +49,14 @@ public final class Comparison {
         self.evalWindows = evalWindows
     }
 
+    /// The backbone seed of `party` in the PC-MoE modes: each party's own,
+    /// derived from the run's seed so that the comparison is reproducible.
+    /// A real deployment keeps its backbone seed to itself.
+    public func backboneSeed(party: Int) -> UInt64 {
+        var rng = SplitMix64(seed: options.seed, label: "backbone.\(party)")
+        return rng.next()
+    }
+
     /// The batch of `party` in round `round` (from 1), the same in every mode.
     public func batch(party: Int, round: Int) -> [UInt8] {
         BatchSampler(bytes: corpora[party].train, batch: options.batch, window: config.sequence + 1,

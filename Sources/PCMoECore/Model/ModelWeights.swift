@@ -117,8 +117,9 @@ public final class ModelWeights {
     /// Each tensor draws from its own stream, `SplitMix64(seed:label:)` with the
     /// tensor's name, so a holder of only some experts gets the same values as
     /// a holder of all of them.
-    public func initialize(seed: UInt64) {
-        for (name, tensor) in named {
+    /// With `only`, initialises just the tensors whose names it accepts.
+    public func initialize(seed: UInt64, only: (String) -> Bool = { _ in true }) {
+        for (name, tensor) in named where only(name) {
             if Self.isNorm(name) {
                 tensor.data.update(repeating: 1, count: tensor.count)
                 continue
