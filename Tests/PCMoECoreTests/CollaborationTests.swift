@@ -156,3 +156,66 @@ private func forwardRowsMessages(_ log: FrameLog) -> Int {
         return false
     }.count
 }
+
+/// Sends `body` from `sender` to `receiver` through `handle` and returns the reply body.
+func exchange(_ session: InProcessSession, _ body: MessageBody, from sender: Int, to receiver: Int,
+              id: UInt64) throws -> MessageBody {
+    let bytes = Envelope(session: 1, sender: UInt32(sender), receiver: UInt32(receiver), requestID: id,
+                         body: body).encoded()
+    let reply = try #require(session.parties[receiver].handle(bytes))
+    return try Envelope.decode(reply.bytes, maxBytes: .max).body
+}
+
+@Test func turnStateRulesAtAnOwner() throws {
+    let config = tinyConfig(experts: 3, topK: 1)
+    let session = try InProcessSession(partyCount: 3, config: config, options: collaborationOptions())
+    let owner = session.parties[1]
+    let rows = WireTensor(Tensor([1, config.dModel], values: (0..<config.dModel).map { Float($0) / 8 }), dtype: .f32)
+    let forward = MessageBody.forward(ExpertForwardRequest(turn: 1, layer: 0, experts: [1], rows: rows))
+    let backward = MessageBody.backward(LayerTensor(turn: 1, layer: 0, tensor: rows))
+
+    // A backward before its forward is refused and not remembered: the same
+    // request id succeeds once the forward has arrived.
+    guard case .error(let early) = try exchange(session, backward, from: 0, to: 1, id: 1002) else {
+        Issue.record("a backward before its forward was accepted")
+        return
+    }
+    #expect(early.code == .state)
+    let forwardReply = try exchange(session, forward, from: 0, to: 1, id: 1001)
+    let backwardReply = try exchange(session, backward, from: 0, to: 1, id: 1002)
+    guard case .forwardReply = forwardReply, case .backwardReply = backwardReply else {
+        Issue.record("the forward and backward were refused: \(forwardReply), \(backwardReply)")
+        return
+    }
+
+    // The same layer cannot be forwarded twice in one turn, and another party cannot join the turn.
+    guard case .error(let again) = try exchange(session, forward, from: 0, to: 1, id: 1003),
+          case .error(let intruder) = try exchange(session, forward, from: 2, to: 1, id: 1001) else {
+        Issue.record("a second forward of layer 0 in turn 1 was accepted")
+        return
+    }
+    #expect(again.code == .state && again.message.contains("already sent a forward of layer 0"))
+    #expect(intruder.code == .state && intruder.message.contains("belongs to party 0"))
+
+    // The step of a newer turn gives up the open one, whose requester never stepped it.
+    guard case .stepReply = try exchange(session, .step(StepBody(turn: 2, globalStep: 1)), from: 2, to: 1, id: 1005) else {
+        Issue.record("the step of turn 2 was refused")
+        return
+    }
+    #expect(owner.shard.abandonedTurns == 1 && owner.expertSteps == 1 && owner.shard.openTurn == 0)
+}
+
+@Test func partiesDrawPrivateBackbonesByDefault() throws {
+    let options = collaborationOptions()
+    let parties = try (0..<2).map { id in
+        try Party(settings: PartySettings(id: id, partyCount: 2, session: 9), config: tinyConfig(), options: options)
+    }
+    let reference = try MoEModel(config: tinyConfig(), seed: options.seed)
+    for party in parties {
+        #expect(party.model.weights.tokEmb.values != reference.weights.tokEmb.values)
+        let expert = party.id  // expert e belongs to party e mod 2
+        #expect(party.model.weights.layers[0].experts[expert]!.gate.values
+                    == reference.weights.layers[0].experts[expert]!.gate.values)
+    }
+    #expect(parties[0].model.weights.tokEmb.values != parties[1].model.weights.tokEmb.values)
+}

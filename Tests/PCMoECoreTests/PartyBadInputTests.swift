@@ -329,8 +329,9 @@ private let badInputs: [BadInput] = [
     .errorReply("a step of the stepped turn 1", .state, naming: ["turn 1"]) { f in
         f.message(.step(StepBody(turn: 1, globalStep: 2)))
     },
-    .errorReply("a step of turn 3 while turn 2 is open", .state, naming: ["turn 3", "open turn is 2"]) { f in
-        f.message(.step(StepBody(turn: 3, globalStep: 2)))
+    .errorReply("a step of turn 2 from a party other than its owner", .state, replyTo: 2,
+                naming: ["turn 2 belongs to party 0"]) { f in
+        f.message(.step(StepBody(turn: 2, globalStep: 2)), from: 2)
     },
 
     // A used request id.
@@ -390,11 +391,11 @@ private func badInputLeavesPartyUnchanged(_ input: BadInput) throws {
             #expect(rejection.layer == layer, "\(rejection.message)")
         }
         // The reply to a frame that does not decode carries request id 0.
-        let requestID = (try? Envelope.decode(bytes, maxBytes: party.maxFrameBytes))?.requestID ?? 0
-        #expect(reply.requestID == requestID)
+        let decoded = try? Envelope.decode(bytes, maxBytes: party.maxFrameBytes)
+        #expect(reply.requestID == decoded?.requestID ?? 0)
         #expect(reply.sender == 1)
         #expect(reply.receiver == UInt32(destination ?? 0))
-        #expect(reply.session == ServingFixture.sessionID)
+        #expect(reply.session == decoded?.session ?? ServingFixture.sessionID, "a refusal carries its request's session")
         #expect(reply.version == protocolVersion)
         #expect(party.lastRejectionReason == rejection.message)
     case .dropped:
@@ -589,21 +590,6 @@ private func perturbedSession(partyCount: Int = 3) throws -> InProcessSession {
         #expect(expertGradients.contains { $0.tensor.values.contains { $0 != 0 } }, "party \(owner.id) got no gradient")
     }
 
-    // Forwards of turn 1 that wait for a backward: party 0's at party 1 and party 2's at party 0.
-    let rows = WireTensor(Tensor([2, config.dModel], values: (0..<2 * config.dModel).map { Float($0) / 16 }), dtype: .f32)
-    let waiting: [(sender: UInt32, owner: Int, experts: [UInt32])] = [(0, 1, [1, 4]), (2, 0, [0, 3])]
-    for (index, forward) in waiting.enumerated() {
-        let request = ExpertForwardRequest(turn: 1, layer: 0, experts: forward.experts, rows: rows)
-        let bytes = Envelope(session: 1, sender: forward.sender, receiver: UInt32(forward.owner),
-                             requestID: (1 << 40) + UInt64(index), body: .forward(request)).encoded()
-        let reply = try Envelope.decode(try #require(session.parties[forward.owner].handle(bytes)).bytes, maxBytes: .max)
-        guard case .forwardReply = reply.body else {
-            Issue.record("the forward to party \(forward.owner) got \(reply.body)")
-            return
-        }
-        #expect(session.parties[forward.owner].shard.keptRows(requester: Int(forward.sender), turn: 1, layer: 0) == 2)
-    }
-
     party.abortEverywhere(turn: 1)
     for owner in session.parties {
         for (name, gradient) in owner.model.gradients.named where ExpertShard.isExpert(name) {
@@ -611,13 +597,23 @@ private func perturbedSession(partyCount: Int = 3) throws -> InProcessSession {
         }
         #expect(owner.shard.openTurn == 0)
     }
-    for (index, forward) in waiting.enumerated() {
-        let backward = LayerTensor(turn: 1, layer: 0, tensor: rows)
-        let bytes = Envelope(session: 1, sender: forward.sender, receiver: UInt32(forward.owner),
-                             requestID: (1 << 40) + 10 + UInt64(index), body: .backward(backward)).encoded()
-        let reply = try Envelope.decode(try #require(session.parties[forward.owner].handle(bytes)).bytes, maxBytes: .max)
+
+    // A forward of turn 2 that waits for its backward at every owner, then an abort.
+    party.remote.turn = 2
+    _ = try party.model.forward(tokens: randomTokens(config, batch: 2, seed: 52), batch: 2, training: true)
+    for owner in session.parties.dropFirst() {
+        #expect(owner.shard.keptRows(requester: 0, turn: 2, layer: 0) != nil, "party \(owner.id) keeps no rows")
+    }
+    party.abortEverywhere(turn: 2)
+    let rows = WireTensor(Tensor([2, config.dModel]), dtype: .f32)
+    for owner in session.parties.dropFirst() {
+        #expect(owner.shard.keptRows(requester: 0, turn: 2, layer: 0) == nil)
+        let backward = LayerTensor(turn: 2, layer: 0, tensor: rows)
+        let bytes = Envelope(session: 1, sender: 0, receiver: UInt32(owner.id), requestID: (1 << 40) + UInt64(owner.id),
+                             body: .backward(backward)).encoded()
+        let reply = try Envelope.decode(try #require(owner.handle(bytes)).bytes, maxBytes: .max)
         guard case .error(let rejection) = reply.body else {
-            Issue.record("a backward after the abort got \(reply.body) from party \(forward.owner)")
+            Issue.record("a backward after the abort got \(reply.body) from party \(owner.id)")
             continue
         }
         #expect(rejection.code == .state, "\(rejection.message)")
@@ -625,6 +621,6 @@ private func perturbedSession(partyCount: Int = 3) throws -> InProcessSession {
     }
 
     // The aborted turn can be taken again, and every owner steps once.
-    _ = try party.trainTurn(tokens: randomTokens(config, batch: 2, seed: 51), turn: 1)
+    _ = try party.trainTurn(tokens: randomTokens(config, batch: 2, seed: 51), turn: 3)
     for owner in session.parties { #expect(owner.expertSteps == 1) }
 }

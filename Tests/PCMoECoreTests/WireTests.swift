@@ -770,3 +770,19 @@ private final class CapturedFrames: @unchecked Sendable {
         #expect(counts["ErrorReply"] == nil, "a party rejected a request of the turn: \(counts)")
     }
 }
+
+extension WireTests {
+    @Test func messageOfANewerVersionIsNamedAsSuch() throws {
+        // A newer sender's message that this build cannot parse reads as an
+        // envelope without a body; its version, not the body, is the error.
+        var future = Envelope(session: 3, sender: 0, receiver: 1, requestID: 4, body: .welcome(stepsTaken: 0),
+                              version: 2).encoded()
+        future.removeLast(2)  // drop the empty Welcome (tag and length), keep the header fields
+        do {
+            _ = try Envelope.decode(future, maxBytes: 1000)
+            Issue.record("an envelope without a body decoded")
+        } catch let refusal as ErrorReply {
+            #expect(refusal.code == .version && refusal.message.contains("version 2"), "\(refusal.message)")
+        }
+    }
+}

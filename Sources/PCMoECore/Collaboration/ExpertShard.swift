@@ -21,6 +21,10 @@ final class ExpertShard {
 
     /// The turn whose gradients are accumulating; 0 when none is open.
     private(set) var openTurn: UInt64 = 0
+    /// The party whose turn is open.
+    private(set) var turnOwner = -1
+    /// The layers whose forward and backward are done in the open turn.
+    private var finishedLayers: Set<ServedKey> = []
     /// The last turn this shard stepped for; 0 before the first step.
     private(set) var lastSteppedTurn: UInt64 = 0
     /// Turns given up because a newer turn started before their step or abort.
@@ -90,8 +94,8 @@ final class ExpertShard {
         }
 
         let key = ServedKey(requester: requester, layer: layer)
-        try openIfNeeded(turn, layer: layer)
-        guard servedLayers[key] == nil else {
+        try openIfNeeded(turn, requester: requester, layer: layer)
+        guard servedLayers[key] == nil, !finishedLayers.contains(key) else {
             throw ErrorReply(code: .state,
                              message: "party \(requester) already sent a forward of layer \(layer) in turn \(turn).",
                              layer: UInt32(layer))
@@ -134,6 +138,7 @@ final class ExpertShard {
         let batches = groups.batches(of: gradients, ledger: ledger, kind: kind(for: requester))
         let inputGradients = try runner.backward(layer: layer, gradients: batches)
         servedLayers[key] = nil
+        finishedLayers.insert(key)
         return groups.scatter(inputGradients, rows: groups.count, columns: config.dModel, ledger: ledger,
                               kind: kind(for: requester))
     }
@@ -144,16 +149,25 @@ final class ExpertShard {
     ///
     /// - Throws: ``ErrorReply`` when the turn is not the open one (or a new
     ///   one), `globalStep` is not the next step, or the gradient is not finite.
-    func step(turn: UInt64, globalStep: UInt64) throws -> Double {
+    func step(requester: Int, turn: UInt64, globalStep: UInt64) throws -> Double {
         lock.lock()
         defer { lock.unlock() }
-        guard turn > lastSteppedTurn, openTurn == 0 || openTurn == turn else {
+        guard turn > lastSteppedTurn, turn >= openTurn else {
             throw ErrorReply(code: .state, message: "turn \(turn) cannot be stepped: the open turn is \(openTurn) "
                                  + "and the last stepped turn is \(lastSteppedTurn).")
+        }
+        guard turn != openTurn || requester == turnOwner else {
+            throw ErrorReply(code: .state, message: "turn \(turn) belongs to party \(turnOwner); party \(requester) "
+                                 + "cannot step it.")
         }
         guard globalStep == UInt64(optimizer.stepCount + 1) else {
             throw ErrorReply(code: .state, message: "global step \(globalStep) is not the next step of party \(owner)'s "
                                  + "experts, which have taken \(optimizer.stepCount).")
+        }
+        if openTurn != 0 && openTurn != turn {
+            // The open turn's requester moved on without stepping or aborting it.
+            abandonedTurns += 1
+            closeTurn()
         }
         let norm = globalNorm(optimizer.gradients)
         guard norm.isFinite else {
@@ -167,11 +181,12 @@ final class ExpertShard {
     }
 
     /// Drops everything kept for `turn`: waiting forwards and accumulated
-    /// gradients. Aborting a turn that is not open changes nothing.
-    func abort(turn: UInt64) {
+    /// gradients. Aborting a turn that is not open, or that another party
+    /// opened, changes nothing.
+    func abort(requester: Int, turn: UInt64) {
         lock.lock()
         defer { lock.unlock() }
-        if turn == openTurn { closeTurn() }
+        if turn == openTurn && requester == turnOwner { closeTurn() }
     }
 
     /// Checks that `layer` exists.
@@ -184,24 +199,35 @@ final class ExpertShard {
         }
     }
 
-    /// Makes `turn` the open turn, giving up an older open turn.
-    private func openIfNeeded(_ turn: UInt64, layer: Int) throws {
+    /// Makes `turn` the open turn of `requester`, giving up an older open turn.
+    private func openIfNeeded(_ turn: UInt64, requester: Int, layer: Int) throws {
+        guard turn > 0 else {
+            throw ErrorReply(code: .state, message: "training turns are numbered from 1; turn 0 is only for inference.",
+                             layer: UInt32(layer))
+        }
         guard turn > lastSteppedTurn, turn >= openTurn else {
             throw ErrorReply(code: .state, message: "turn \(turn) is over: the open turn is \(openTurn) and the last "
                                  + "stepped turn is \(lastSteppedTurn).", layer: UInt32(layer))
+        }
+        if turn == openTurn && requester != turnOwner {
+            throw ErrorReply(code: .state, message: "turn \(turn) belongs to party \(turnOwner), not to party \(requester).",
+                             layer: UInt32(layer))
         }
         if openTurn != 0 && turn != openTurn {
             abandonedTurns += 1
             closeTurn()
         }
         openTurn = turn
+        turnOwner = requester
     }
 
     private func closeTurn() {
         for runner in served.values { runner.discardPending() }
         servedLayers.removeAll()
+        finishedLayers.removeAll()
         for g in optimizer.gradients { g.zero() }
         openTurn = 0
+        turnOwner = -1
     }
 
     private func kind(for requester: Int) -> TensorKind {

@@ -23,7 +23,8 @@ extension Party {
         let senderKnown = (0..<settings.partyCount).contains(sender) && sender != id
         if let refusal = addressingError(envelope, senderKnown: senderKnown) {
             reject(refusal.message)
-            return envelope.body.isRequest ? answer(refusal, to: senderKnown ? sender : nil, requestID: envelope.requestID) : nil
+            guard envelope.body.isRequest else { return nil }
+            return answer(refusal, to: senderKnown ? sender : nil, requestID: envelope.requestID, session: envelope.session)
         }
         guard envelope.body.isRequest else {
             if !calls.deliver(id: envelope.requestID, from: sender, reply: envelope.body) {
@@ -79,11 +80,16 @@ extension Party {
             reject(refusal.message)
             body = .error(refusal)
         } catch {
+            reject("\(error)")
             body = .error(ErrorReply(code: .internalError, message: "\(error)"))
         }
         let reply = Envelope(session: settings.session, sender: UInt32(id), receiver: envelope.sender,
                              requestID: envelope.requestID, body: body).encoded()
-        if !envelope.body.isInference {
+        // A refused request changed nothing, so answering a repeat anew is
+        // safe, and lets a retry succeed once the refusal's cause is gone.
+        var remembered = !envelope.body.isInference
+        if case .error = body { remembered = false }
+        if remembered {
             replies.store(sender: sender, requestID: envelope.requestID, request: bytes, turn: envelope.body.turn,
                           reply: reply)
         }
@@ -101,11 +107,11 @@ extension Party {
         case .backward(let request):
             return .backwardReply(try serveBackward(request, from: sender))
         case .step(let step):
-            let norm = try shard.step(turn: step.turn, globalStep: step.globalStep)
+            let norm = try shard.step(requester: sender, turn: step.turn, globalStep: step.globalStep)
             replies.forgetBefore(turn: step.turn)
             return .stepReply(StepBody(turn: step.turn, globalStep: step.globalStep, gradientNorm: norm))
         case .abort(let turn):
-            shard.abort(turn: turn)
+            shard.abort(requester: sender, turn: turn)
             return .abortReply(turn: turn)
         default:
             throw ErrorReply(code: .invalidRequest, message: "\(body.name) is not a request.")
@@ -180,8 +186,10 @@ extension Party {
     }
 
     /// An ErrorReply envelope to `destination`.
-    private func answer(_ refusal: ErrorReply, to destination: Int?, requestID: UInt64) -> Outgoing {
-        let bytes = Envelope(session: settings.session, sender: UInt32(id), receiver: UInt32(destination ?? 0),
+    /// Carries `session` (by default this party's), so that a requester in
+    /// another session can still match the refusal to its request.
+    private func answer(_ refusal: ErrorReply, to destination: Int?, requestID: UInt64, session: UInt64? = nil) -> Outgoing {
+        let bytes = Envelope(session: session ?? settings.session, sender: UInt32(id), receiver: UInt32(destination ?? 0),
                              requestID: requestID, body: .error(refusal)).encoded()
         countSent(bytes.count)
         return Outgoing(destination: destination, bytes: bytes)

@@ -100,7 +100,7 @@ extension Party {
         }
         var localError: Error?
         do {
-            _ = try shard.step(turn: turn, globalStep: globalStep)
+            _ = try shard.step(requester: id, turn: turn, globalStep: globalStep)
         } catch {
             localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(error)")
         }
@@ -118,7 +118,7 @@ extension Party {
     /// that missed the abort drops the turn when the next one starts.
     func abortEverywhere(turn: UInt64) {
         remote.discardPending()
-        shard.abort(turn: turn)
+        shard.abort(requester: id, turn: turn)
         let calls = (0..<settings.partyCount).filter { $0 != id }.compactMap {
             try? startCall(to: $0, .abort(turn: turn), what: "abort of turn \(turn)")
         }

@@ -38,7 +38,9 @@ struct ReplyCache {
 
     /// Remembers `reply` to `request`, which belongs to `turn` (0 for none).
     mutating func store(sender: Int, requestID: UInt64, request: [UInt8], turn: UInt64, reply: [UInt8]) {
-        if entries.count >= capacity, let oldest = entries.min(by: { $0.value.turn < $1.value.turn }) {
+        // Turn replies go before control replies (turn 0), oldest turn first.
+        if entries.count >= capacity,
+           let oldest = entries.min(by: { ($0.value.turn == 0 ? 1 : 0, $0.value.turn) < ($1.value.turn == 0 ? 1 : 0, $1.value.turn) }) {
             entries[oldest.key] = nil
         }
         entries[Key(sender: sender, requestID: requestID)] = Entry(fingerprint: fnv1a64(request), turn: turn, reply: reply)

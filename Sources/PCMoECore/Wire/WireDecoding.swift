@@ -63,6 +63,11 @@ extension MessageBody {
             let code = WireErrorCode(rawValue: Int(r.code.rawValue)) ?? .unspecified
             self = .error(ErrorReply(code: code, message: r.message.map { String(cString: $0) } ?? "", layer: r.layer))
         default:
+            // A newer protocol may add messages that parse as an empty body here.
+            if e.protocol_version != 0 && e.protocol_version != protocolVersion {
+                throw ErrorReply(code: .version, message: "the message speaks protocol version \(e.protocol_version); "
+                                     + "this party speaks version \(protocolVersion).")
+            }
             throw ErrorReply(code: .malformed, message: "the envelope carries no message (body case \(e.body_case.rawValue)).")
         }
     }
