@@ -15,11 +15,13 @@ enum DemoCommand {
         received per turn, and the wall time of each mode. Writes the raw figures as
         JSON and the training-loss curves as SVG.
 
-        Modes: pcmoe (experts spread over the parties, f32 on the wire), pcmoe-bf16,
-        pcmoe-f16 (the same with reduced precision on the wire), centralized (one
-        model, all data, parties' batches in round-robin order), local-shard (each
-        party alone with only its own experts), local-full (each party alone with
-        every expert). Every party contributes one batch per round in every mode.
+        Modes: pcmoe (experts spread over the parties, f32 on the wire, every backbone
+        starting from the same initial weights), pcmoe-private (the same, but each
+        backbone starts from the party's own private seed), pcmoe-bf16 and pcmoe-f16
+        (pcmoe with reduced precision on the wire), centralized (one model, all data,
+        parties' batches in round-robin order), local-shard (each party alone with only
+        its own experts), local-full (each party alone with every expert). Every party
+        contributes one batch per round in every mode.
 
         Data and output:
           --data PATH           one party's corpus: a text file, gzip file or folder; repeat
@@ -31,7 +33,7 @@ enum DemoCommand {
           --rounds N            rounds R: each party's batches per mode (default 150)
           --quick               a short run: 20 rounds and 16 validation windows
           --modes LIST          comma-separated modes to run (default
-                                pcmoe,centralized,local-shard,local-full)
+                                pcmoe,pcmoe-private,centralized,local-shard,local-full)
           --eval-windows N      validation sequences scored per party at the end (default 64)
           --threads N           threads for the math, 1 to 1024 (default: the cores this process may use)
           --log-every N         rounds between progress lines (default 25)

@@ -28,7 +28,8 @@ struct DemoTable {
             rows.append([o.mode.rawValue] + o.parties.map { p in
                 let mib = String(format: "%.1f", Double(p.peakTotalBytes) / 1_048_576)
                 guard let central, o.mode != .centralized else { return mib }
-                return mib + String(format: " (%.0f %%)", 100 * (1 - Double(p.peakTotalBytes) / Double(central)))
+                let saved = (100 * (1 - Double(p.peakTotalBytes) / Double(central))).rounded()
+                return mib + " (\(saved == 0 ? 0 : Int(saved)) %)"
             })
         }
         return layout(rows)

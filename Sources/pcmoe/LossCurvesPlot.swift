@@ -238,6 +238,7 @@ private func legendSVG(modes: [ComparisonMode], top: Double, width: Double) -> (
 private func modeStyle(_ mode: ComparisonMode) -> (colour: String, dash: String?) {
     switch mode {
     case .pcmoe: return ("#0072B2", nil)
+    case .pcmoePrivate: return ("#000000", nil)
     case .pcmoeBF16: return ("#56B4E9", "7 3")
     case .pcmoeF16: return ("#CC79A7", "2 3")
     case .centralized: return ("#009E73", nil)

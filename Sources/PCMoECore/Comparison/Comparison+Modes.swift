@@ -6,7 +6,7 @@ extension Comparison {
         sessionOptions.steps = partyCount * options.steps
         let session = try InProcessSession(partyCount: partyCount, config: config, options: sessionOptions,
                                            session: (options.seed &* 0x9E37_79B9_7F4A_7C15) | 1, wireType: wireType,
-                                           backboneSeeds: (0..<partyCount).map { backboneSeed(party: $0) })
+                                           backboneSeeds: mode == .pcmoePrivate ? (0..<partyCount).map { backboneSeed(party: $0) } : nil)
         var losses = [[Double]](repeating: [], count: partyCount)
         for round in 1...options.steps {
             try checkCancelled(mode, round: round)

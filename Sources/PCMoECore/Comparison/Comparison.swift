@@ -49,9 +49,9 @@ public final class Comparison {
         self.evalWindows = evalWindows
     }
 
-    /// The backbone seed of `party` in the PC-MoE modes: each party's own,
-    /// derived from the run's seed so that the comparison is reproducible.
-    /// A real deployment keeps its backbone seed to itself.
+    /// The backbone seed of `party` in the pcmoe-private mode: each party's
+    /// own, derived from the run's seed so that the comparison is
+    /// reproducible. A real deployment keeps its backbone seed to itself.
     public func backboneSeed(party: Int) -> UInt64 {
         var rng = SplitMix64(seed: options.seed, label: "backbone.\(party)")
         return rng.next()
@@ -68,7 +68,7 @@ public final class Comparison {
         let start = Date()
         var outcome: ModeOutcome
         switch mode {
-        case .pcmoe, .pcmoeBF16, .pcmoeF16:
+        case .pcmoe, .pcmoePrivate, .pcmoeBF16, .pcmoeF16:
             outcome = try runCollaborative(mode, wireType: mode.wireType!)
         case .centralized:
             outcome = try runCentralized()
