@@ -27,7 +27,8 @@ enum DemoCommand {
           --data PATH           one party's corpus: a text file, gzip file or folder; repeat
                                 once per party (default: the Debian corpora fortunes, jargon
                                 and devil, one party each)
-          --out DIR             folder for results.json and loss-curves.svg (default out/demo)
+          --out DIR             folder for results.json and loss-curves.svg, created if
+                                missing (default out/demo)
           --overwrite           allow replacing results.json and loss-curves.svg in --out
         Run:
           --rounds N            rounds R: each party's batches per mode (default 150)
@@ -37,9 +38,8 @@ enum DemoCommand {
           --eval-windows N      validation sequences scored per party at the end (default 64)
           --threads N           threads for the math, 1 to 1024 (default: the cores this process may use)
           --log-every N         rounds between progress lines (default 25)
-        Model (defaults: d-model 128, 4 heads, 2 layers, 8 experts, top-2, expert-hidden
-        256, seq-len 64; keys missing from --config take the defaults of pcmoe train):
-        \(ModelOptions.help)
+        Model:
+        \(ModelOptions.help(defaults: demoConfig))
         Training (defaults: batch 16, lr 2e-3, warm-up 0.05, seed 1; --steps is not
         accepted, use --rounds):
           --batch N  --lr X  --warmup X  --min-lr-ratio X  --weight-decay X  --clip X  --seed N
@@ -72,6 +72,9 @@ enum DemoCommand {
         try options.validate()
         try args.finish()
 
+        if paths.count == 1 {
+            throw UsageError(message: "--data was given once; give it once per party, for at least two parties.")
+        }
         let files = DemoFiles(folder: outFolder)
         try files.check(overwrite: overwrite)
         if let threads { setMathThreads(threads) }
@@ -79,11 +82,18 @@ enum DemoCommand {
             try Corpus.load(paths: [path]) { warning("\($0)") }
         }
         let comparison = try Comparison(config: config, options: options, corpora: corpora, evalWindows: evalWindows)
-        let outcomes = try DemoRun(comparison: comparison, modes: modes, logEvery: logEvery).run()
-        try files.write(outcomes, comparison: comparison)
-        print(DemoTable(outcomes: outcomes, corpora: corpora.map(\.name)).render())
-        print("results: \(files.json)")
-        print("loss curves: \(files.svg)")
+        let (outcomes, stop) = try DemoRun(comparison: comparison, modes: modes, logEvery: logEvery).run()
+        if !outcomes.isEmpty {
+            try files.write(outcomes, comparison: comparison)
+            print(DemoTable(outcomes: outcomes, corpora: corpora.map(\.name)).render())
+            print("results: \(files.json)")
+            print("loss curves: \(files.svg)")
+        }
+        if let stop {
+            let kept = outcomes.isEmpty ? "nothing was written" : "the results hold the \(outcomes.count) modes that finished"
+            fputs("stopped by \(Interrupts.name(stop.signal)) during the \(stop.mode.rawValue) run; \(kept).\n", stderr)
+            exit(128 + stop.signal)
+        }
     }
 
     static func parseModes(_ list: String?) throws -> [ComparisonMode] {

@@ -10,6 +10,10 @@ struct DemoFiles {
 
     /// Creates the folder if needed and checks both files before any training.
     func check(overwrite: Bool) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PCMoEError.invalidArgument("--out \(folder) is a file; give the folder to write results.json and loss-curves.svg in.")
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {

@@ -3,12 +3,15 @@ import PCMoECore
 
 /// Runs the modes of a comparison one after the other with progress lines,
 /// stopping between rounds on Ctrl-C or SIGTERM.
+///
+/// Returns the outcomes of the modes that finished and, when a signal
+/// stopped the run, the signal and the mode it interrupted.
 struct DemoRun {
     let comparison: Comparison
     let modes: [ComparisonMode]
     let logEvery: Int
 
-    func run() throws -> [ModeOutcome] {
+    func run() throws -> (outcomes: [ModeOutcome], stop: (signal: Int32, mode: ComparisonMode)?) {
         let interrupts = Interrupts()
         defer { interrupts.restoreDefaults() }
         comparison.isCancelled = { interrupts.caught != nil }
@@ -30,13 +33,10 @@ struct DemoRun {
             }
             do {
                 outcomes.append(try comparison.run(mode))
-            } catch let error as PCMoEError {
-                if case .cancelled = error, let signal = interrupts.caught {
-                    throw PCMoEError.cancelled("stopped by \(Interrupts.name(signal)): \(error.message) Nothing was written.")
-                }
-                throw error
+            } catch PCMoEError.cancelled {
+                return (outcomes, interrupts.caught.map { ($0, mode) })
             }
         }
-        return outcomes
+        return (outcomes, nil)
     }
 }

@@ -243,7 +243,7 @@ private func modeStyle(_ mode: ComparisonMode) -> (colour: String, dash: String?
     case .pcmoeF16: return ("#CC79A7", "2 3")
     case .centralized: return ("#009E73", nil)
     case .localShard: return ("#D55E00", nil)
-    case .localFull: return ("#E69F00", nil)
+    case .localFull: return ("#882255", nil)
     }
 }
 

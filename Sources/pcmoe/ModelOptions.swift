@@ -3,18 +3,21 @@ import PCMoECore
 
 /// The model-size options shared by commands that build a model.
 enum ModelOptions {
-    static let help = """
+    /// The help lines of the model options, with the defaults of `base`.
+    static func help(defaults base: ModelConfig = ModelConfig()) -> String {
+        """
           --config FILE         JSON file with model sizes (any of the keys d_model, n_heads,
                                 n_layers, n_experts, top_k, expert_hidden, seq_len; missing
                                 keys take the defaults below); flags below override it
-          --d-model N           width of the residual stream (default 256)
-          --heads N             attention heads; d-model / heads must be even (default 4)
-          --layers N            transformer layers (default 4)
-          --experts N           experts per MoE layer (default 8)
-          --top-k N             experts picked per byte, at most --experts (default 2)
-          --expert-hidden N     hidden width of each expert (default 512)
-          --seq-len N           bytes of context per sequence (default 128)
+          --d-model N           width of the residual stream (default \(base.dModel))
+          --heads N             attention heads; d-model / heads must be even (default \(base.heads))
+          --layers N            transformer layers (default \(base.layers))
+          --experts N           experts per MoE layer (default \(base.experts))
+          --top-k N             experts picked per byte, at most --experts (default \(base.topK))
+          --expert-hidden N     hidden width of each expert (default \(base.expertHidden))
+          --seq-len N           bytes of context per sequence (default \(base.sequence))
         """
+    }
 
     static let names = ["--config", "--d-model", "--heads", "--layers", "--experts", "--top-k",
                         "--expert-hidden", "--seq-len"]
@@ -23,7 +26,7 @@ enum ModelOptions {
     static func parse(_ args: inout Arguments, file: String?, base: ModelConfig = ModelConfig()) throws -> ModelConfig {
         var config = base
         if let file {
-            config = try load(file)
+            config = try load(file, base: base)
         }
         let fields: [(String, WritableKeyPath<ModelConfig, Int>)] = [
             ("--d-model", \.dModel), ("--heads", \.heads), ("--layers", \.layers), ("--experts", \.experts),
@@ -35,10 +38,19 @@ enum ModelOptions {
         return config
     }
 
-    private static func load(_ path: String) throws -> ModelConfig {
+    /// Reads a config file; keys it lacks keep their values in `base`.
+    private static func load(_ path: String, base: ModelConfig) throws -> ModelConfig {
         let data = try readSmallFile(path, limit: 1 << 20, label: "config file")
         do {
-            return try JSONDecoder().decode(ModelConfig.self, from: data)
+            let read = try JSONDecoder().decode(ModelConfig.self, from: data)
+            let given = Set(((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?.keys.map { $0 } ?? [])
+            var config = base
+            let fields: [(String, WritableKeyPath<ModelConfig, Int>)] = [
+                ("d_model", \.dModel), ("n_heads", \.heads), ("n_layers", \.layers), ("n_experts", \.experts),
+                ("top_k", \.topK), ("expert_hidden", \.expertHidden), ("seq_len", \.sequence),
+            ]
+            for (key, path) in fields where given.contains(key) { config[keyPath: path] = read[keyPath: path] }
+            return config
         } catch let error as PCMoEError {
             throw PCMoEError.invalidArgument("the config file \(path) is invalid: \(error.message)")
         } catch {

@@ -20,7 +20,7 @@ enum TrainCommand {
           --metrics FILE        append one JSON object per step and per evaluation, after a
                                 "start" object that marks the beginning of each run
         Model:
-        \(ModelOptions.help)
+        \(ModelOptions.help())
         Training:
           --steps N             optimizer steps in the run (default 1000)
           --batch N             sequences per step (default 16)
