@@ -31,6 +31,8 @@ struct DemoFiles {
     }
 
     /// Writes both files, each replaced in one step.
+    // NOTE: the files are checked before training and replaced at the end, so
+    // a file another process creates at either path during the run is replaced.
     func write(_ outcomes: [ModeOutcome], comparison: Comparison) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -219,3 +219,29 @@ func exchange(_ session: InProcessSession, _ body: MessageBody, from sender: Int
     }
     #expect(parties[0].model.weights.tokEmb.values != parties[1].model.weights.tokEmb.values)
 }
+
+@Test func replyCacheKeepsItsByteBound() {
+    var cache = ReplyCache(capacity: 100, maxBytes: 1000)
+    for i in 0..<20 {
+        cache.store(sender: 1, requestID: UInt64(i), request: [UInt8(i)], turn: UInt64(i + 1),
+                    reply: [UInt8](repeating: 7, count: 300))
+    }
+    #expect(cache.count == 3, "three replies of 300 bytes fit in 1000")
+    guard case .hit = cache.lookup(sender: 1, requestID: 19, request: [19]) else {
+        Issue.record("the newest reply was dropped")
+        return
+    }
+    guard case .miss = cache.lookup(sender: 1, requestID: 0, request: [0]) else {
+        Issue.record("the oldest reply was kept")
+        return
+    }
+}
+
+@Test func sessionRefusesMismatchedSeedsAndTimeouts() {
+    #expect(throws: PCMoEError.self) {
+        try InProcessSession(partyCount: 3, config: tinyConfig(), options: collaborationOptions(), backboneSeeds: [1])
+    }
+    var settings = PartySettings(id: 0, partyCount: 2, session: 1)
+    settings.callTimeout = 1e10
+    #expect(throws: PCMoEError.self) { try settings.validate() }
+}

@@ -17,6 +17,9 @@ public final class InProcessSession {
     /// - Throws: as ``Party/init(settings:config:options:ledger:)`` and ``Party/join()``.
     public init(partyCount: Int, config: ModelConfig, options: TrainingOptions, session: UInt64 = 1,
                 wireType: WireDType = .f32, backboneSeeds: [UInt64]? = nil) throws {
+        if let seeds = backboneSeeds, seeds.count != partyCount {
+            throw PCMoEError.invalidArgument("\(seeds.count) backbone seeds for \(partyCount) parties; give one per party.")
+        }
         transport = InProcessTransport(partyCount: max(partyCount, 0))
         var parties: [Party] = []
         for id in 0..<max(partyCount, 1) {

@@ -27,8 +27,8 @@ extension Party {
     /// - Throws: ``PCMoEError/peer(_:)`` naming the peer, the request and,
     ///   where there is one, the layer, when the peer answers with an
     ///   ErrorReply or does not answer within the call timeout.
-    func finishCall(_ call: Call) throws -> MessageBody {
-        let deadline = Date(timeIntervalSinceNow: settings.callTimeout)
+    func finishCall(_ call: Call, deadline given: Date? = nil) throws -> MessageBody {
+        let deadline = given ?? Date(timeIntervalSinceNow: settings.callTimeout)
         let place = call.layer.map { " of layer \($0)" } ?? ""
         guard let reply = calls.wait(id: call.id, until: deadline) else {
             throw PCMoEError.peer("party \(call.peer) did not answer the \(call.what)\(place) within "
@@ -42,13 +42,15 @@ extension Party {
 
     /// Waits for every call, in order, and returns their replies. All
     /// replies are awaited even when one fails, so none is left waiting; the
-    /// first failure is then thrown.
+    /// first failure is then thrown. All calls share one deadline, so
+    /// silent peers cost one call timeout together, not one each.
     func finishCalls(_ pending: [Call]) throws -> [MessageBody] {
         var replies: [MessageBody] = []
         var failure: Error?
+        let deadline = Date(timeIntervalSinceNow: settings.callTimeout)
         for call in pending {
             do {
-                replies.append(try finishCall(call))
+                replies.append(try finishCall(call, deadline: deadline))
             } catch {
                 failure = failure ?? error
             }

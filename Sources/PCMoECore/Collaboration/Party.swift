@@ -33,7 +33,7 @@ public final class Party: @unchecked Sendable {
     let stateLock = NSLock()
     let serveLock = NSLock()
     let turnLock = NSLock()
-    var replies = ReplyCache()
+    lazy var replies = ReplyCache(maxBytes: (4 * config.layers + 4) * maxFrameBytes)
     private var currentTransport: Transport?
     private var sent = 0, received = 0, rejected = 0
     private var lastRejection = ""

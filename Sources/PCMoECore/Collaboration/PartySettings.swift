@@ -17,6 +17,8 @@ public struct PartySettings: Sendable, Equatable {
 
     /// The largest party count accepted.
     public static let maxParties = 1024
+    /// The longest call timeout accepted, in seconds: one week.
+    public static let maxCallTimeout = 604_800.0
 
     /// Settings for party `id` of `partyCount` in `session`, sending f32 and
     /// waiting 120 s per call.
@@ -38,8 +40,9 @@ public struct PartySettings: Sendable, Equatable {
         guard session != 0 else {
             throw PCMoEError.invalidArgument("the session id is 0; pick any other 64-bit value and give it to every party.")
         }
-        guard callTimeout.isFinite, callTimeout > 0 else {
-            throw PCMoEError.invalidArgument("the call timeout is \(callTimeout) s; it must be a finite number above 0.")
+        guard callTimeout.isFinite, callTimeout > 0, callTimeout <= Self.maxCallTimeout else {
+            throw PCMoEError.invalidArgument(
+                "the call timeout is \(callTimeout) s; it must be above 0 and at most \(Int(Self.maxCallTimeout)) s (one week).")
         }
     }
 }

@@ -18,10 +18,14 @@ struct ReplyCache {
     }
 
     private var entries: [Key: Entry] = [:]
+    private var storedBytes = 0
     let capacity: Int
+    /// The most reply bytes kept; older turns go first when a new reply would exceed it.
+    let maxBytes: Int
 
-    init(capacity: Int = 4096) {
+    init(capacity: Int = 4096, maxBytes: Int = 1 << 30) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
     }
 
     enum Lookup {
@@ -39,16 +43,21 @@ struct ReplyCache {
     /// Remembers `reply` to `request`, which belongs to `turn` (0 for none).
     mutating func store(sender: Int, requestID: UInt64, request: [UInt8], turn: UInt64, reply: [UInt8]) {
         // Turn replies go before control replies (turn 0), oldest turn first.
-        if entries.count >= capacity,
-           let oldest = entries.min(by: { ($0.value.turn == 0 ? 1 : 0, $0.value.turn) < ($1.value.turn == 0 ? 1 : 0, $1.value.turn) }) {
+        while !entries.isEmpty && (entries.count >= capacity || storedBytes + reply.count > maxBytes),
+              let oldest = entries.min(by: { ($0.value.turn == 0 ? 1 : 0, $0.value.turn) < ($1.value.turn == 0 ? 1 : 0, $1.value.turn) }) {
+            storedBytes -= oldest.value.reply.count
             entries[oldest.key] = nil
         }
-        entries[Key(sender: sender, requestID: requestID)] = Entry(fingerprint: fnv1a64(request), turn: turn, reply: reply)
+        let key = Key(sender: sender, requestID: requestID)
+        storedBytes -= entries[key]?.reply.count ?? 0
+        entries[key] = Entry(fingerprint: fnv1a64(request), turn: turn, reply: reply)
+        storedBytes += reply.count
     }
 
     /// Drops the replies of turns before `turn`; control replies (turn 0) stay.
     mutating func forgetBefore(turn: UInt64) {
         entries = entries.filter { $0.value.turn == 0 || $0.value.turn >= turn }
+        storedBytes = entries.values.reduce(0) { $0 + $1.reply.count }
     }
 
     /// The number of stored replies.

@@ -39,6 +39,10 @@ public final class Comparison {
             throw PCMoEError.invalidArgument("\(corpora.count) parties share \(config.experts) experts per layer; "
                                                  + "give every party at least one expert (n_experts ≥ parties).")
         }
+        guard options.steps <= TrainingOptions.maxSteps / corpora.count else {
+            throw PCMoEError.invalidArgument("\(options.steps) rounds of \(corpora.count) parties exceed \(TrainingOptions.maxSteps) "
+                                                 + "steps; use at most \(TrainingOptions.maxSteps / corpora.count) rounds.")
+        }
         guard evalWindows > 0 else {
             throw PCMoEError.invalidArgument("the validation window count is \(evalWindows); it must be at least 1.")
         }
