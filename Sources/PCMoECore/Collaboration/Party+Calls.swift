@@ -1,9 +1,10 @@
 import Foundation
 
-/// A request in flight: the peer, the request id and what it was, for messages.
+/// A request in flight: the peer, the request id, the request's message name, and a label and layer for errors.
 struct Call {
     let peer: Int
     let id: UInt64
+    let request: String
     let what: String
     let layer: Int?
 }
@@ -20,7 +21,7 @@ extension Party {
                              requestID: requestID, body: body).encoded()
         countSent(bytes.count)
         transport.send(bytes, to: peer)
-        return Call(peer: peer, id: requestID, what: what, layer: layer)
+        return Call(peer: peer, id: requestID, request: body.name, what: what, layer: layer)
     }
 
     /// Waits for the reply to `call` and returns its body.

@@ -24,38 +24,18 @@ final class RemoteExperts: ExpertCompute {
     func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor] {
         guard let party else { preconditionFailure("the party of these experts is gone") }
         let parts = ownerParts(batches, partyCount: party.settings.partyCount)
-        let what = keepForBackward ? "expert forward" : "inference forward"
-
-        var calls: [Call] = []
-        for part in parts where part.owner != party.id {
-            let (experts, rows) = joined(part, batches)
+        let label = keepForBackward ? "expert forward" : "inference forward"
+        let results = try exchange(parts, batches, layer: layer, label: label, party: party) { experts, rows in
             let request = ExpertForwardRequest(turn: turn, layer: UInt32(layer), experts: experts,
                                                rows: WireTensor(rows, dtype: party.settings.wireType),
                                                inference: !keepForBackward)
-            calls.append(try party.startCall(to: part.owner, .forward(request), what: what, layer: layer))
-        }
-        var results = [Tensor?](repeating: nil, count: batches.count)
-        var localError: Error?
-        if let mine = parts.first(where: { $0.owner == party.id }) {
-            do {
-                let (experts, rows) = joined(mine, batches)
-                let out = try party.shard.forward(requester: party.id, turn: turn, layer: layer,
-                                                  experts: experts.map(Int.init), rows: rows, inference: !keepForBackward)
-                split(out, part: mine, into: &results, ledger: party.ledger)
-            } catch {
-                localError = localFailure(error, party: party.id, what: what, layer: layer)
-            }
-        }
-        let replies = try party.finishCalls(calls)
-        if let localError { throw localError }
-
-        for (call, part) in zip(calls, parts.filter { $0.owner != party.id }) {
-            let tensor = try replyTensor(replies[calls.firstIndex { $0.id == call.id }!], call: call, part: part,
-                                         layer: layer, party: party)
-            split(tensor, part: part, into: &results, ledger: party.ledger)
+            return .forward(request)
+        } local: { experts, rows in
+            try party.shard.forward(requester: party.id, turn: turn, layer: layer, experts: experts.map(Int.init),
+                                    rows: rows, inference: !keepForBackward)
         }
         if keepForBackward { kept[layer] = parts }
-        return results.map { $0! }
+        return results
     }
 
     func backward(layer: Int, gradients: [ExpertBatch]) throws -> [Tensor] {
@@ -63,27 +43,38 @@ final class RemoteExperts: ExpertCompute {
         guard let parts = kept.removeValue(forKey: layer) else {
             throw PCMoEError.invalidArgument("no forward of layer \(layer) is waiting for this backward.")
         }
-        var calls: [Call] = []
-        for part in parts where part.owner != party.id {
-            let (_, rows) = joined(part, gradients)
-            let request = LayerTensor(turn: turn, layer: UInt32(layer), tensor: WireTensor(rows, dtype: party.settings.wireType))
-            calls.append(try party.startCall(to: part.owner, .backward(request), what: "expert backward", layer: layer))
+        return try exchange(parts, gradients, layer: layer, label: "expert backward", party: party) { _, rows in
+            .backward(LayerTensor(turn: turn, layer: UInt32(layer), tensor: WireTensor(rows, dtype: party.settings.wireType)))
+        } local: { _, rows in
+            try party.shard.backward(requester: party.id, turn: turn, layer: layer, gradients: rows)
         }
-        var results = [Tensor?](repeating: nil, count: gradients.count)
+    }
+
+    /// Sends each other owner's part as one request, computes the own part
+    /// while those are in flight, then splits every result back into batches.
+    private func exchange(_ parts: [OwnerPart], _ batches: [ExpertBatch], layer: Int, label: String, party: Party,
+                          request: ([UInt32], Tensor) -> MessageBody,
+                          local: ([UInt32], Tensor) throws -> Tensor) throws -> [Tensor] {
+        let remote = parts.filter { $0.owner != party.id }
+        let calls = try remote.map { part in
+            let (experts, rows) = joined(part, batches)
+            return try party.startCall(to: part.owner, request(experts, rows), what: label, layer: layer)
+        }
+
+        var results = [Tensor?](repeating: nil, count: batches.count)
         var localError: Error?
         if let mine = parts.first(where: { $0.owner == party.id }) {
             do {
-                let (_, rows) = joined(mine, gradients)
-                let out = try party.shard.backward(requester: party.id, turn: turn, layer: layer, gradients: rows)
-                split(out, part: mine, into: &results, ledger: party.ledger)
+                let (experts, rows) = joined(mine, batches)
+                split(try local(experts, rows), part: mine, into: &results, ledger: party.ledger)
             } catch {
-                localError = localFailure(error, party: party.id, what: "expert backward", layer: layer)
+                localError = localFailure(error, party: party.id, what: label, layer: layer)
             }
         }
         let replies = try party.finishCalls(calls)
         if let localError { throw localError }
 
-        for (i, part) in parts.filter({ $0.owner != party.id }).enumerated() {
+        for (i, part) in remote.enumerated() {
             let tensor = try replyTensor(replies[i], call: calls[i], part: part, layer: layer, party: party)
             split(tensor, part: part, into: &results, ledger: party.ledger)
         }
@@ -133,13 +124,12 @@ final class RemoteExperts: ExpertCompute {
         }
     }
 
-    /// Checks a reply from an owner and decodes its tensor.
+    /// Checks a reply from an owner against its request and decodes its tensor.
     private func replyTensor(_ reply: MessageBody, call: Call, part: OwnerPart, layer: Int, party: Party) throws -> Tensor {
-        let expected = call.what == "expert backward" ? "ExpertBackwardReply" : "ExpertForwardReply"
         let body: LayerTensor
         switch reply {
-        case .forwardReply(let r) where expected == "ExpertForwardReply": body = r
-        case .backwardReply(let r) where expected == "ExpertBackwardReply": body = r
+        case .forwardReply(let r) where call.request == "ExpertForwardRequest": body = r
+        case .backwardReply(let r) where call.request == "ExpertBackwardRequest": body = r
         default:
             throw PCMoEError.peer("party \(call.peer) answered the \(call.what) of layer \(layer) with a \(reply.name).")
         }
