@@ -22,7 +22,7 @@ func perturb(_ weights: ModelWeights, seed: UInt64, scale: Float) {
     }
 }
 
-/// A one-process model holding `party`'s backbone and every owner's experts.
+/// Builds a one-process model holding `party`'s backbone and every owner's experts.
 func referenceModel(for party: Party, in session: InProcessSession) throws -> MoEModel {
     let model = try MoEModel(config: party.config, seed: 99)
     let sources = session.parties.flatMap { owner in
@@ -33,7 +33,7 @@ func referenceModel(for party: Party, in session: InProcessSession) throws -> Mo
     return model
 }
 
-/// The largest |a − b| / max(|b|, 1e-3 · max|b|) over two tensors.
+/// Returns the largest |a − b| / max(|b|, 1e-3 · max|b|) over two tensors.
 func relativeError(_ a: Tensor, _ b: Tensor) -> Double {
     let scale = max((0..<b.count).map { abs(Double(b[$0])) }.max() ?? 0, 1e-30)
     var worst = 0.0
@@ -90,7 +90,8 @@ func distributedGradientsEqualOneProcess(parties: Int, experts: Int, topK: Int) 
     let (pass, _) = try party.computeGradients(tokens: tokens, turn: 1)
     #expect(abs(pass.loss - expected.loss) <= 1e-5 * abs(expected.loss))
     let layer0 = owner.model.gradients.named.filter { $0.name.hasPrefix("layers.0.moe.experts.") }
-    #expect(!layer0.isEmpty && layer0.allSatisfy { $0.tensor.values.allSatisfy { $0 == 0 } })
+    #expect(!layer0.isEmpty)
+    #expect(layer0.allSatisfy { $0.tensor.values.allSatisfy { $0 == 0 } })
     #expect(owner.traffic.received > before)
 
     let weightsBefore = owner.model.weights.layers[0].experts[1]!.gate.values
@@ -134,7 +135,8 @@ final class FrameLog: @unchecked Sendable {
         let envelope = try Envelope.decode(frame.bytes, maxBytes: 1 << 24)
         switch envelope.body {
         case .forward(let request):
-            #expect(envelope.sender == 1 && frame.to != 1)
+            #expect(envelope.sender == 1)
+            #expect(frame.to != 1)
             #expect(request.rows.shape == [UInt64(request.experts.count), UInt64(config.dModel)])
             #expect(request.experts.allSatisfy { Int($0) % 3 == frame.to })
             forwardRows += request.experts.count
@@ -149,7 +151,7 @@ final class FrameLog: @unchecked Sendable {
     #expect(log.all.count == 4 * forwardRowsMessages(log) + 4)
 }
 
-/// The number of forward requests in the log.
+/// Counts the forward requests in the log.
 private func forwardRowsMessages(_ log: FrameLog) -> Int {
     log.all.filter {
         if case .forward = (try? Envelope.decode($0.bytes, maxBytes: 1 << 24))?.body { return true }
@@ -194,15 +196,19 @@ func exchange(_ session: InProcessSession, _ body: MessageBody, from sender: Int
         Issue.record("a second forward of layer 0 in turn 1 was accepted")
         return
     }
-    #expect(again.code == .state && again.message.contains("already sent a forward of layer 0"))
-    #expect(intruder.code == .state && intruder.message.contains("belongs to party 0"))
+    #expect(again.code == .state)
+    #expect(again.message.contains("already sent a forward of layer 0"))
+    #expect(intruder.code == .state)
+    #expect(intruder.message.contains("belongs to party 0"))
 
     // The step of a newer turn gives up the open one, whose requester never stepped it.
     guard case .stepReply = try exchange(session, .step(StepBody(turn: 2, globalStep: 1)), from: 2, to: 1, id: 1005) else {
         Issue.record("the step of turn 2 was refused")
         return
     }
-    #expect(owner.shard.abandonedTurns == 1 && owner.expertSteps == 1 && owner.shard.openTurn == 0)
+    #expect(owner.shard.abandonedTurns == 1)
+    #expect(owner.expertSteps == 1)
+    #expect(owner.shard.openTurn == 0)
 }
 
 @Test func partiesDrawPrivateBackbonesByDefault() throws {

@@ -30,19 +30,24 @@ private let tinyDemo = ["--d-model", "16", "--heads", "2", "--layers", "1", "--e
 
     // A second run refuses to replace the results without --overwrite.
     let again = try runPCMoE(["demo"] + data + tinyDemo + ["--modes", "pcmoe", "--out", "out"], in: folder.path)
-    #expect(again.status == 1 && again.output.contains("--overwrite"), "\(again.output)")
+    #expect(again.status == 1, "\(again.output)")
+    #expect(again.output.contains("--overwrite"))
 }
 
 @Test func demoRejectsBadOptionsBeforeTraining() throws {
     let folder = try TemporaryFolder()
     let data = try demoCorpora(in: folder.path).flatMap { ["--data", $0] }
     let typo = try runPCMoE(["demo"] + data + ["--modes", "pcmoe,centralised"], in: folder.path)
-    #expect(typo.status == 2 && typo.output.contains("'centralised'"), "\(typo.output)")
+    #expect(typo.status == 2, "\(typo.output)")
+    #expect(typo.output.contains("'centralised'"))
     let steps = try runPCMoE(["demo"] + data + ["--steps", "5"], in: folder.path)
-    #expect(steps.status == 2 && steps.output.contains("--rounds"), "\(steps.output)")
+    #expect(steps.status == 2, "\(steps.output)")
+    #expect(steps.output.contains("--rounds"))
     try "x".write(toFile: folder.path + "/file", atomically: true, encoding: .utf8)
     let outFile = try runPCMoE(["demo"] + data + tinyDemo + ["--out", "file"], in: folder.path)
-    #expect(outFile.status == 1 && outFile.output.contains("is a file"), "\(outFile.output)")
-    let one = try runPCMoE(["demo", "--data", data[1]] + tinyDemo + ["--out", "one"], in: folder.path)
-    #expect(one.status == 2 && one.output.contains("once per party"), "\(one.output)")
+    #expect(outFile.status == 1, "\(outFile.output)")
+    #expect(outFile.output.contains("is a file"))
+    let single = try runPCMoE(["demo", "--data", data[1]] + tinyDemo + ["--out", "one"], in: folder.path)
+    #expect(single.status == 2, "\(single.output)")
+    #expect(single.output.contains("once per party"))
 }

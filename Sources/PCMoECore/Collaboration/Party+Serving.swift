@@ -3,7 +3,7 @@ extension Party {
     /// send, if any.
     ///
     /// A request is checked (frame size, version, session, sender, fields
-    /// against this party's configuration) before anything changes; a bad
+    /// against this party's configuration) before anything changes. A bad
     /// one gets an ErrorReply and leaves the party as it was. A repeated
     /// request gets the reply it got the first time, computed once. A reply
     /// is matched to the request waiting for it; a reply nobody waits for is
@@ -55,7 +55,7 @@ extension Party {
         return nil
     }
 
-    /// Answers a request, from the reply cache when it is a repeat.
+    /// Builds the reply to a request, from the reply cache when it is a repeat.
     private func serve(_ envelope: Envelope, bytes: [UInt8]) -> Outgoing {
         serveLock.lock()
         defer { serveLock.unlock() }
@@ -85,8 +85,8 @@ extension Party {
         }
         let reply = Envelope(session: settings.session, sender: UInt32(id), receiver: envelope.sender,
                              requestID: envelope.requestID, body: body).encoded()
-        // A refused request changed nothing, so answering a repeat anew is
-        // safe, and lets a retry succeed once the refusal's cause is gone.
+        // A rejected request changed nothing, so checking a repeat again is
+        // safe, and a retry succeeds once the cause of the rejection is gone.
         var remembered = !envelope.body.isInference
         if case .error = body { remembered = false }
         if remembered {
@@ -185,7 +185,7 @@ extension Party {
         }
     }
 
-    /// An ErrorReply envelope to `destination`.
+    /// Builds an ErrorReply envelope to `destination`.
     /// Carries `session` (by default this party's), so that a requester in
     /// another session can still match the refusal to its request.
     private func answer(_ refusal: ErrorReply, to destination: Int?, requestID: UInt64, session: UInt64? = nil) -> Outgoing {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Measurements of one training turn, as the party that took it sees them.
+/// Measurements of one training turn, as the party that took it records them.
 public struct TurnMetrics: Equatable, Sendable {
     /// The global turn number.
     public let turn: UInt64
@@ -32,7 +32,7 @@ extension Party {
         }
         for (call, reply) in zip(calls, try finishCalls(calls)) {
             guard case .welcome = reply else {
-                throw PCMoEError.peer("party \(call.peer) answered the Hello with a \(reply.name).")
+                throw PCMoEError.peer("party \(call.peer) returned a \(reply.name) in response to the Hello.")
             }
         }
     }
@@ -67,8 +67,8 @@ extension Party {
                            crossEntropy: pass.crossEntropy, learningRate: rate, backboneGradientNorm: norm)
     }
 
-    /// The forward and backward of a turn: backbone gradients here, expert
-    /// gradients accumulated at their owners. Returns the pass and the
+    /// Runs the forward and backward of a turn: backbone gradients here,
+    /// expert gradients accumulated at their owners. Returns the pass and the
     /// backbone gradient norm. On failure, every owner drops the turn.
     func computeGradients(tokens: [UInt8], turn: UInt64) throws -> (ForwardPass, Double) {
         for g in backboneOptimizer.gradients { g.zero() }

@@ -1,4 +1,4 @@
-/// Who a party is in its session and how it talks to the others.
+/// The identity of a party in its session, and how it exchanges messages with the others.
 public struct PartySettings: Sendable, Equatable {
     /// This party's id, 0 ..< `partyCount`.
     public var id: Int
@@ -17,7 +17,7 @@ public struct PartySettings: Sendable, Equatable {
 
     /// The largest party count accepted.
     public static let maxParties = 1024
-    /// The longest call timeout accepted, in seconds: one week.
+    /// The maximum call timeout, in seconds: one week.
     public static let maxCallTimeout = 604_800.0
 
     /// Settings for party `id` of `partyCount` in `session`, sending f32 and

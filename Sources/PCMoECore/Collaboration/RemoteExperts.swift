@@ -3,7 +3,7 @@
 ///
 /// For each owner, the batches of the experts it owns are sent as one
 /// request, experts ascending. Requests to other owners are sent first and
-/// are in flight together while the party's own shard computes; replies are
+/// are in flight together while the party's own shard computes. Replies are
 /// then split back into batches, so the result does not depend on the order
 /// in which they arrive.
 final class RemoteExperts: ExpertCompute {
@@ -95,7 +95,7 @@ final class RemoteExperts: ExpertCompute {
         }
     }
 
-    /// The rows of a part's batches stacked, with the expert of each row.
+    /// Stacks the rows of a part's batches and lists the expert of each row.
     private func joined(_ part: OwnerPart, _ batches: [ExpertBatch]) -> ([UInt32], Tensor) {
         let d = batches[part.batches[0]].rows.columns
         let total = part.rows.reduce(0, +)

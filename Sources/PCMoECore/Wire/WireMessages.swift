@@ -116,12 +116,12 @@ public struct StepBody: Equatable, Sendable {
     }
 }
 
-/// Why a receiver refused a request.
+/// The reason a receiver rejected a request.
 public enum WireErrorCode: Int, Sendable, CaseIterable {
     case unspecified = 0, malformed, version, session, invalidRequest, notFinite, state, mismatch, internalError
 }
 
-/// The answer to a refused request.
+/// The reply to a rejected request.
 public struct ErrorReply: Equatable, Sendable {
     /// The category of the refusal.
     public var code: WireErrorCode

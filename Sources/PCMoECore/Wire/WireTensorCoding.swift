@@ -2,8 +2,8 @@ extension WireTensor {
     /// Encodes the rows of `tensor` ([rows, columns]) as `dtype`.
     ///
     /// bf16 keeps the upper 16 bits of each float after rounding to nearest
-    /// even; f16 rounds to the nearest binary16, so magnitudes of 65520 and
-    /// above become infinities, which the receiver refuses.
+    /// even. f16 rounds to the nearest binary16, so magnitudes of 65520 and
+    /// above become infinities, which the receiver rejects.
     public init(_ tensor: Tensor, dtype: WireDType) {
         let count = tensor.count
         var bytes = [UInt8](repeating: 0, count: count * dtype.size)
