@@ -189,6 +189,15 @@ final class ExpertShard {
         if turn == openTurn && requester == turnOwner { closeTurn() }
     }
 
+    /// Drops any open turn and sets the last stepped turn, after the shard's
+    /// weights and moments were loaded from a checkpoint.
+    func restore(lastSteppedTurn turn: UInt64) {
+        lock.lock()
+        defer { lock.unlock() }
+        closeTurn()
+        lastSteppedTurn = turn
+    }
+
     /// Checks that `layer` exists.
     /// - Throws: ``ErrorReply`` with code ``WireErrorCode/invalidRequest`` naming the layer.
     func checkLayer(_ layer: Int) throws {

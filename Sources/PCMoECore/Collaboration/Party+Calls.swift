@@ -27,13 +27,21 @@ extension Party {
     /// Waits for the reply to `call` and returns its body.
     /// - Throws: ``PCMoEError/peer(_:)`` naming the peer, the request and,
     ///   where there is one, the layer, when the peer answers with an
-    ///   ErrorReply or does not answer within the call timeout.
+    ///   ErrorReply or does not answer within the call timeout, and
+    ///   ``PCMoEError/cancelled(_:)`` after ``Party/cancel()``.
     func finishCall(_ call: Call, deadline given: Date? = nil) throws -> MessageBody {
         let deadline = given ?? Date(timeIntervalSinceNow: settings.callTimeout)
         let place = call.layer.map { " of layer \($0)" } ?? ""
-        guard let reply = calls.wait(id: call.id, until: deadline) else {
+        let reply: MessageBody
+        switch calls.wait(id: call.id, until: deadline) {
+        case .reply(let body):
+            reply = body
+        case .timedOut:
             throw PCMoEError.peer("party \(call.peer) did not answer the \(call.what)\(place) within "
                                       + "\(settings.callTimeout) s.")
+        case .cancelled:
+            throw PCMoEError.cancelled("party \(id) stopped waiting for the \(call.what)\(place) from party "
+                                           + "\(call.peer): the call was cancelled.")
         }
         if case .error(let refusal) = reply {
             throw PCMoEError.peer("party \(call.peer) refused the \(call.what)\(place): \(refusal.message)")

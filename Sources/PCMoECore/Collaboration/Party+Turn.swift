@@ -54,6 +54,7 @@ extension Party {
     public func trainTurn(tokens: [UInt8], turn: UInt64) throws -> TurnMetrics {
         turnLock.lock()
         defer { turnLock.unlock() }
+        calls.resetCancel()
         guard tokens.count == options.batch * (config.sequence + 1) else {
             throw PCMoEError.invalidArgument("a turn takes \(options.batch) × \(config.sequence + 1) bytes; got \(tokens.count).")
         }
@@ -63,8 +64,10 @@ extension Party {
         let rate = options.schedule.rate(step: Int(globalStep))
         backboneOptimizer.step(rate: rate)
         try stepEveryOwner(turn: turn, globalStep: globalStep)
-        return TurnMetrics(turn: turn, globalStep: globalStep, party: id, loss: pass.loss,
-                           crossEntropy: pass.crossEntropy, learningRate: rate, backboneGradientNorm: norm)
+        let metrics = TurnMetrics(turn: turn, globalStep: globalStep, party: id, loss: pass.loss,
+                                  crossEntropy: pass.crossEntropy, learningRate: rate, backboneGradientNorm: norm)
+        Log.write(.info, "party \(id) finished turn \(turn) (global step \(globalStep)): loss \(pass.loss).")
+        return metrics
     }
 
     /// Runs the forward and backward of a turn: backbone gradients here,
@@ -129,13 +132,26 @@ extension Party {
     /// expert, asking the owners for inference forwards that keep nothing.
     ///
     /// Windows go `options.batch` at a time, the most rows an owner accepts.
-    /// - Throws: as ``MoEModel/evaluate(_:batch:maxWindows:isCancelled:)``,
+    /// ``cancel()`` stops it, like `isCancelled`.
+    /// - Throws: as ``MoEModel/evaluate(_:batch:maxWindows:isCancelled:progress:)``,
     ///   and ``PCMoEError/peer(_:)`` when an owner refuses or does not answer.
     public func evaluate(_ bytes: ArraySlice<UInt8>, maxWindows: Int? = nil,
-                         isCancelled: () -> Bool = { false }) throws -> EvaluationResult {
+                         isCancelled: () -> Bool = { false },
+                         progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResult {
         turnLock.lock()
         defer { turnLock.unlock() }
+        calls.resetCancel()
         remote.turn = 0
-        return try model.evaluate(bytes, batch: options.batch, maxWindows: maxWindows, isCancelled: isCancelled)
+        return try model.evaluate(bytes, batch: options.batch, maxWindows: maxWindows,
+                                  isCancelled: { isCancelled() || calls.isCancelled }, progress: progress)
+    }
+
+    /// Makes the turn or evaluation running now stop soon with
+    /// ``PCMoEError/cancelled(_:)``: a turn stops waiting for its replies and
+    /// is aborted everywhere, an evaluation stops before its next batch.
+    /// A cancel while neither runs has no effect on the next one.
+    /// Thread-safe; meant to be called from another thread.
+    public func cancel() {
+        calls.cancel()
     }
 }

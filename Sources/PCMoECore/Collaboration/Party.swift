@@ -103,6 +103,7 @@ public final class Party: @unchecked Sendable {
     func countReceived(_ bytes: Int) { stateLock.withLock { received += bytes } }
 
     func reject(_ reason: String) {
+        Log.write(.warning, "party \(id) refused or dropped a message: \(reason)")
         stateLock.withLock {
             rejected += 1
             lastRejection = reason

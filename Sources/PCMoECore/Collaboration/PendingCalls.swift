@@ -8,6 +8,14 @@ final class PendingCalls: @unchecked Sendable {
     private let condition = NSCondition()
     private var waiting: [UInt64: (peer: Int, reply: MessageBody?)] = [:]
     private var nextID: UInt64 = 0
+    private var cancelled = false
+
+    /// How a wait ended.
+    enum Outcome {
+        case reply(MessageBody)
+        case timedOut
+        case cancelled
+    }
 
     /// Registers a call to `peer` and returns its new request id.
     func open(peer: Int) -> UInt64 {
@@ -29,17 +37,34 @@ final class PendingCalls: @unchecked Sendable {
         return true
     }
 
-    /// Waits until request `id` has its reply or `deadline` passes, then
-    /// forgets the request. Returns nil on timeout.
-    func wait(id: UInt64, until deadline: Date) -> MessageBody? {
+    /// Waits until request `id` has its reply, `deadline` passes or
+    /// ``cancel()`` is called, then forgets the request.
+    func wait(id: UInt64, until deadline: Date) -> Outcome {
         condition.lock()
         defer {
             waiting[id] = nil
             condition.unlock()
         }
-        while waiting[id]?.reply == nil {
+        while waiting[id]?.reply == nil && !cancelled {
             if !condition.wait(until: deadline) { break }
         }
-        return waiting[id]?.reply
+        if let reply = waiting[id]?.reply { return .reply(reply) }
+        return cancelled ? .cancelled : .timedOut
     }
+
+    /// Makes every wait, now and until ``resetCancel()``, return `.cancelled`.
+    func cancel() {
+        condition.lock()
+        defer { condition.unlock() }
+        cancelled = true
+        condition.broadcast()
+    }
+
+    /// Lets waits block again after ``cancel()``.
+    func resetCancel() {
+        condition.withLock { cancelled = false }
+    }
+
+    /// True between ``cancel()`` and ``resetCancel()``.
+    var isCancelled: Bool { condition.withLock { cancelled } }
 }

@@ -1,5 +1,5 @@
 /// A coding key for any name, to find keys a type does not know.
-private struct AnyCodingKey: CodingKey {
+struct AnyCodingKey: CodingKey {
     let stringValue: String
     var intValue: Int? { nil }
 

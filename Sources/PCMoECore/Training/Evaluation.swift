@@ -16,12 +16,14 @@ extension MoEModel {
     /// one byte (every byte after the first is predicted once), `batch`
     /// windows per forward pass, stopping after `maxWindows` windows if given.
     ///
-    /// `isCancelled` is asked before each forward pass.
+    /// `isCancelled` is asked before each forward pass, and `progress`
+    /// receives (windows scored, windows in all) after each one.
     ///
     /// - Throws: ``PCMoEError/invalidData(_:)`` when `bytes` is shorter than T + 1,
     ///   ``PCMoEError/cancelled(_:)`` when `isCancelled` returns true.
     public func evaluate(_ bytes: ArraySlice<UInt8>, batch: Int = 16, maxWindows: Int? = nil,
-                         isCancelled: () -> Bool = { false }) throws -> EvaluationResult {
+                         isCancelled: () -> Bool = { false },
+                         progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResult {
         let t = config.sequence
         var windows = bytes.count > t ? (bytes.count - 1) / t : 0
         if let maxWindows { windows = min(windows, maxWindows) }
@@ -46,6 +48,7 @@ extension MoEModel {
             let pass = try forward(tokens: tokens, batch: count, training: false)
             total += pass.crossEntropy * Double(count * t)
             first += count
+            progress(first, windows)
         }
         let loss = total / Double(windows * t)
         guard loss.isFinite else {
