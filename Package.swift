@@ -5,6 +5,9 @@ let package = Package(
     name: "pcmoe",
     products: [
         .library(name: "PCMoECore", targets: ["PCMoECore"]),
+        // libpcmoe.so: `make lib` links it with the Swift runtime inside,
+        // its SONAME and a version script that exports only pcmoe_*.
+        .library(name: "pcmoe-abi", type: .dynamic, targets: ["PCMoEABI"]),
         .executable(name: "pcmoe", targets: ["pcmoe"]),
         .executable(name: "pcmoe-bench", targets: ["PCMoEBench"]),
     ],
@@ -30,6 +33,10 @@ let package = Package(
             name: "PCMoECore",
             dependencies: ["COpenBLAS", "CZlib", "CMalloc", "CPCMoEWire"]
         ),
+        // The C declarations of include/pcmoe.h, for the Swift side of the ABI.
+        .systemLibrary(name: "CPCMoEABI"),
+        // The @_cdecl functions: conversions between C and Swift, nothing more.
+        .target(name: "PCMoEABI", dependencies: ["PCMoECore", "CPCMoEABI"]),
         .executableTarget(name: "pcmoe", dependencies: ["PCMoECore"]),
         .executableTarget(name: "PCMoEBench", dependencies: ["PCMoECore", "COpenBLAS"]),
         .testTarget(name: "PCMoECoreTests", dependencies: ["PCMoECore"]),

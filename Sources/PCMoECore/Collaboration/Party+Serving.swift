@@ -1,6 +1,12 @@
 extension Party {
     /// Handles bytes that arrived for this party and returns the reply to
-    /// send, if any.
+    /// send, if any. The same as ``receive(_:)`` without the refusal.
+    public func handle(_ bytes: [UInt8]) -> Outgoing? {
+        receive(bytes).reply
+    }
+
+    /// Handles bytes that arrived for this party: the reply to send, if
+    /// any, and why the message was refused or dropped, if it was.
     ///
     /// A request is checked (frame size, version, session, sender, fields
     /// against this party's configuration) before anything changes. A bad
@@ -8,7 +14,7 @@ extension Party {
     /// request gets the reply it got the first time, computed once. A reply
     /// is matched to the request waiting for it; a reply nobody waits for is
     /// dropped and counted in ``traffic``. Thread-safe.
-    public func handle(_ bytes: [UInt8]) -> Outgoing? {
+    public func receive(_ bytes: [UInt8]) -> Delivery {
         countReceived(bytes.count)
         let envelope: Envelope
         do {
@@ -16,21 +22,25 @@ extension Party {
         } catch {
             let reply = (error as? ErrorReply) ?? ErrorReply(code: .malformed, message: "\(error)")
             reject(reply.message)
-            return answer(reply, to: nil, requestID: 0)
+            return Delivery(reply: answer(reply, to: nil, requestID: 0), refusal: reply.message)
         }
 
         let sender = Int(envelope.sender)
         let senderKnown = (0..<settings.partyCount).contains(sender) && sender != id
         if let refusal = addressingError(envelope, senderKnown: senderKnown) {
             reject(refusal.message)
-            guard envelope.body.isRequest else { return nil }
-            return answer(refusal, to: senderKnown ? sender : nil, requestID: envelope.requestID, session: envelope.session)
+            guard envelope.body.isRequest else { return Delivery(reply: nil, refusal: refusal.message) }
+            let reply = answer(refusal, to: senderKnown ? sender : nil, requestID: envelope.requestID,
+                               session: envelope.session)
+            return Delivery(reply: reply, refusal: refusal.message)
         }
         guard envelope.body.isRequest else {
-            if !calls.deliver(id: envelope.requestID, from: sender, reply: envelope.body) {
-                reject("party \(sender) sent a \(envelope.body.name) for request \(envelope.requestID), which is not waiting.")
+            guard calls.deliver(id: envelope.requestID, from: sender, reply: envelope.body) else {
+                let reason = "party \(sender) sent a \(envelope.body.name) for request \(envelope.requestID), which is not waiting."
+                reject(reason)
+                return Delivery(reply: nil, refusal: reason)
             }
-            return nil
+            return Delivery(reply: nil, refusal: nil)
         }
         return serve(envelope, bytes: bytes)
     }
@@ -56,33 +66,35 @@ extension Party {
     }
 
     /// Builds the reply to a request, from the reply cache when it is a repeat.
-    private func serve(_ envelope: Envelope, bytes: [UInt8]) -> Outgoing {
+    private func serve(_ envelope: Envelope, bytes: [UInt8]) -> Delivery {
         serveLock.lock()
         defer { serveLock.unlock() }
         let sender = Int(envelope.sender)
         switch replies.lookup(sender: sender, requestID: envelope.requestID, request: bytes) {
         case .hit(let cached):
             countSent(cached.count)
-            return Outgoing(destination: sender, bytes: cached)
+            return Delivery(reply: Outgoing(destination: sender, bytes: cached), refusal: nil)
         case .conflict:
             let refusal = ErrorReply(code: .state, message: "request id \(envelope.requestID) of party \(sender) was "
                                          + "already used for a different request.")
             reject(refusal.message)
-            return answer(refusal, to: sender, requestID: envelope.requestID)
+            return Delivery(reply: answer(refusal, to: sender, requestID: envelope.requestID), refusal: refusal.message)
         case .miss:
             break
         }
 
         let body: MessageBody
+        var refusal: String?
         do {
             body = try respond(to: envelope.body, from: sender)
-        } catch let refusal as ErrorReply {
-            reject(refusal.message)
-            body = .error(refusal)
+        } catch let error as ErrorReply {
+            refusal = error.message
+            body = .error(error)
         } catch {
-            reject("\(error)")
+            refusal = "\(error)"
             body = .error(ErrorReply(code: .internalError, message: "\(error)"))
         }
+        if let refusal { reject(refusal) }
         let reply = Envelope(session: settings.session, sender: UInt32(id), receiver: envelope.sender,
                              requestID: envelope.requestID, body: body).encoded()
         // A rejected request changed nothing, so checking a repeat again is
@@ -94,7 +106,7 @@ extension Party {
                           reply: reply)
         }
         countSent(reply.count)
-        return Outgoing(destination: sender, bytes: reply)
+        return Delivery(reply: Outgoing(destination: sender, bytes: reply), refusal: refusal)
     }
 
     private func respond(to body: MessageBody, from sender: Int) throws -> MessageBody {

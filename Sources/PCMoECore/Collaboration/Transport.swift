@@ -20,6 +20,14 @@ public struct Outgoing: Sendable, Equatable {
     public let bytes: [UInt8]
 }
 
+/// What ``Party/receive(_:)`` made of incoming bytes.
+public struct Delivery: Sendable, Equatable {
+    /// The reply to send, if any.
+    public let reply: Outgoing?
+    /// Why the message was refused or dropped; nil when it was accepted.
+    public let refusal: String?
+}
+
 /// Delivers messages between parties of one process, each party with its own
 /// serial inbox queue, so a party handles one message at a time while its
 /// turn runs on another thread.
@@ -28,7 +36,8 @@ public struct Outgoing: Sendable, Equatable {
 /// bytes to deliver, or nil to drop them; tests use it to capture, alter or
 /// repeat messages.
 public final class InProcessTransport: Transport, @unchecked Sendable {
-    private var parties: [Party?]
+    /// Parties by id, held weakly: a party holds its transport, not the reverse.
+    private var parties: [WeakParty]
     private let inboxes: [DispatchQueue]
     private let lock = NSLock()
     /// Sees each message as (destination, bytes) before delivery.
@@ -42,18 +51,38 @@ public final class InProcessTransport: Transport, @unchecked Sendable {
 
     /// A transport for parties 0 ..< `partyCount`; each joins with ``attach(_:)``.
     public init(partyCount: Int) {
-        parties = Array(repeating: nil, count: partyCount)
+        parties = Array(repeating: WeakParty(), count: partyCount)
         inboxes = (0..<partyCount).map { DispatchQueue(label: "pcmoe.inbox.\($0)") }
     }
 
-    /// Delivers to `party` the messages addressed to its id from now on.
+    /// The number of party ids this transport serves.
+    public var partyCount: Int { parties.count }
+
+    /// Delivers to `party` the messages addressed to its id from now on;
+    /// a party whose id is out of range is ignored. The transport does not
+    /// keep the party alive.
     public func attach(_ party: Party) {
-        lock.withLock { parties[party.id] = party }
+        lock.withLock {
+            if parties.indices.contains(party.id) { parties[party.id] = WeakParty(party: party) }
+        }
+    }
+
+    /// Makes this transport carry `party`'s messages and deliver to it the
+    /// messages addressed to its id.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when the party's count
+    ///   differs from this transport's.
+    public func connect(_ party: Party) throws {
+        guard party.settings.partyCount == partyCount else {
+            throw PCMoEError.invalidArgument("party \(party.id) belongs to a session of \(party.settings.partyCount) parties; "
+                                                 + "this transport serves \(partyCount).")
+        }
+        party.transport = self
+        attach(party)
     }
 
     public func send(_ bytes: [UInt8], to destination: Int) {
         let (party, hook) = lock.withLock { () -> (Party?, (@Sendable (Int, [UInt8]) -> [UInt8]?)?) in
-            (parties.indices.contains(destination) ? parties[destination] : nil, interceptor)
+            (parties.indices.contains(destination) ? parties[destination].party : nil, interceptor)
         }
         guard let party else {
             lock.withLock { undeliverable += 1 }
@@ -69,4 +98,8 @@ public final class InProcessTransport: Transport, @unchecked Sendable {
             send(reply.bytes, to: to)
         }
     }
+}
+
+private struct WeakParty {
+    weak var party: Party?
 }

@@ -1,0 +1,93 @@
+import CPCMoEABI
+import PCMoECore
+
+/// Size of the first published version of each struct. When a struct
+/// grows, these stay as they are.
+enum FirstVersion {
+    static let partyParams = MemoryLayout<pcmoe_party_params>.size
+    static let turnResult = MemoryLayout<pcmoe_turn_result>.size
+    static let evaluation = MemoryLayout<pcmoe_evaluation>.size
+    static let metrics = MemoryLayout<pcmoe_metrics>.size
+}
+
+/// The defaults of pcmoe_party_params, taken from the core's defaults.
+func defaultParams() -> pcmoe_party_params {
+    let model = ModelConfig()
+    let training = TrainingOptions()
+    let settings = PartySettings(id: 0, partyCount: 1, session: 1)
+    var p = pcmoe_party_params()
+    p.struct_size = MemoryLayout<pcmoe_party_params>.size
+    p.party_id = UInt32(settings.id)
+    p.party_count = UInt32(settings.partyCount)
+    p.session = settings.session
+    p.d_model = UInt32(model.dModel)
+    p.n_heads = UInt32(model.heads)
+    p.n_layers = UInt32(model.layers)
+    p.n_experts = UInt32(model.experts)
+    p.top_k = UInt32(model.topK)
+    p.expert_hidden = UInt32(model.expertHidden)
+    p.seq_len = UInt32(model.sequence)
+    p.steps = UInt64(training.steps)
+    p.batch = UInt32(training.batch)
+    p.learning_rate = training.learningRate
+    p.warmup_fraction = training.warmupFraction
+    p.min_lr_ratio = training.minLearningRateRatio
+    p.weight_decay = training.weightDecay
+    p.clip_norm = training.clipNorm
+    p.seed = training.seed
+    p.wire_type = Int32(settings.wireType.rawValue)
+    p.call_timeout_seconds = settings.callTimeout
+    p.use_backbone_seed = 0
+    p.backbone_seed = 0
+    return p
+}
+
+/// Reads a caller's params: the first struct_size bytes over the defaults.
+func readParams(_ pointer: UnsafePointer<pcmoe_party_params>) throws -> pcmoe_party_params {
+    let given = pointer.pointee.struct_size
+    guard given >= FirstVersion.partyParams else {
+        throw ABIError.invalid("params->struct_size is \(given); prepare the params with pcmoe_party_default_params.")
+    }
+    var params = defaultParams()
+    withUnsafeMutableBytes(of: &params) { target in
+        target.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: min(given, target.count)))
+    }
+    return params
+}
+
+/// The core configuration that params describe.
+func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
+    var settings = PartySettings(id: Int(p.party_id), partyCount: Int(p.party_count), session: p.session)
+    guard let wireType = WireDType(rawValue: Int(p.wire_type)) else {
+        throw ABIError.invalid("wire_type is \(p.wire_type); it must be PCMOE_WIRE_F32, PCMOE_WIRE_BF16 or PCMOE_WIRE_F16.")
+    }
+    settings.wireType = wireType
+    settings.callTimeout = p.call_timeout_seconds
+    settings.backboneSeed = p.use_backbone_seed != 0 ? p.backbone_seed : nil
+    let model = ModelConfig(dModel: Int(p.d_model), heads: Int(p.n_heads), layers: Int(p.n_layers),
+                            experts: Int(p.n_experts), topK: Int(p.top_k), expertHidden: Int(p.expert_hidden),
+                            sequence: Int(p.seq_len))
+    var training = TrainingOptions()
+    training.steps = Int(clamping: p.steps)
+    training.batch = Int(p.batch)
+    training.learningRate = p.learning_rate
+    training.warmupFraction = p.warmup_fraction
+    training.minLearningRateRatio = p.min_lr_ratio
+    training.weightDecay = p.weight_decay
+    training.clipNorm = p.clip_norm
+    training.seed = p.seed
+    return PartyConfig(settings: settings, model: model, training: training)
+}
+
+@_cdecl("pcmoe_party_default_params")
+public func abiPartyDefaultParams(_ params: UnsafeMutablePointer<pcmoe_party_params>?, _ size: Int) -> pcmoe_status {
+    abiCall {
+        let target = try required(params, "params")
+        guard size >= FirstVersion.partyParams else {
+            throw ABIError.invalid("params_size is \(size); pass sizeof(pcmoe_party_params), at least \(FirstVersion.partyParams).")
+        }
+        var defaults = defaultParams()
+        defaults.struct_size = min(size, MemoryLayout<pcmoe_party_params>.size)
+        write(defaults, to: target, size: size)
+    }
+}
