@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "pcmoe-abi", type: .dynamic, targets: ["PCMoEABI"]),
         .executable(name: "pcmoe", targets: ["pcmoe"]),
         .executable(name: "pcmoe-bench", targets: ["PCMoEBench"]),
+        .executable(name: "pcmoe-fuzz", targets: ["PCMoEFuzz"]),
     ],
     targets: [
         .systemLibrary(
@@ -38,6 +39,10 @@ let package = Package(
         // The @_cdecl functions: conversions between C and Swift, nothing more.
         .target(name: "PCMoEABI", dependencies: ["PCMoECore", "CPCMoEABI"]),
         .executableTarget(name: "pcmoe", dependencies: ["PCMoECore"]),
+        // `make fuzz` builds it with -sanitize=fuzzer -DPCMOE_FUZZ as a
+        // libFuzzer target; built normally, it replays saved inputs.
+        .systemLibrary(name: "CFuzzer"),
+        .executableTarget(name: "PCMoEFuzz", dependencies: ["PCMoEABI", "PCMoECore", "CPCMoEABI", "CFuzzer"]),
         .executableTarget(name: "PCMoEBench", dependencies: ["PCMoECore", "COpenBLAS"]),
         .testTarget(name: "PCMoECoreTests", dependencies: ["PCMoECore"]),
     ]
