@@ -11,15 +11,30 @@ PREFIX ?= /usr/local
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Build and run dependencies, the protobuf tools that `make proto` and the
-# wire tests run, then the real corpora of the demo and tests.
+# wire tests run, valgrind for the C tests, then the real corpora of the
+# demo and tests.
 DEB_PACKAGES = pkg-config libopenblas-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler \
-  fortunes dict-jargon dict-devil
+  valgrind fortunes dict-jargon dict-devil
+
+# libpcmoe.so: its version comes from include/pcmoe.h; the SONAME carries
+# the major version. It is built in a folder of its own, with the Swift
+# runtime linked in, and copied with its links to $(CLIB).
+VERSION := $(shell sed -n 's/^\#define PCMOE_VERSION_STRING "\(.*\)"/\1/p' include/pcmoe.h)
+SOVERSION := $(shell sed -n 's/^\#define PCMOE_VERSION_MAJOR //p' include/pcmoe.h)
+CBUILD = .build/c
+CLIB = $(CBUILD)/lib
+LIBFILE = $(CLIB)/libpcmoe.so.$(VERSION)
+LIB_SOURCES := Package.swift include/pcmoe.h packaging/pcmoe.map $(shell find Sources -type f)
+
+# The fuzz run: seconds, and the folder of its build, corpus and findings.
+FUZZ_SECONDS ?= 60
+FUZZ = .build/fuzz
 
 FORTUNES = /usr/share/games/fortunes
 JARGON = /usr/share/dictd/jargon.dict.dz
 DEVIL = /usr/share/dictd/devil.dict.dz
 
-.PHONY: all deps build test demo bench install proto clean
+.PHONY: all deps build test test-c lib fuzz demo bench install install-lib proto clean
 
 all: build
 
@@ -42,6 +57,36 @@ build: deps
 test: build
 	$(SWIFT) test $(SWIFT_FLAGS)
 	bash Tests/Reference/check.sh $(BIN)/pcmoe
+	$(BIN)/pcmoe-fuzz fuzz/seeds fuzz/regressions
+	$(MAKE) --no-print-directory test-c
+
+# The C side: header, exports, C tests, example, valgrind, pkg-config.
+test-c: lib
+	rm -rf $(CBUILD)/prefix
+	$(MAKE) --no-print-directory install-lib PREFIX=$(CURDIR)/$(CBUILD)/prefix
+	bash Tests/C/run.sh $(CBUILD)
+
+lib: $(LIBFILE)
+
+$(LIBFILE): $(LIB_SOURCES) | deps
+	rm -f .build/clib/release/libpcmoe-abi.so
+	$(SWIFT) build -c release --scratch-path .build/clib --product pcmoe-abi -Xswiftc -static-stdlib \
+	  -Xlinker -soname=libpcmoe.so.$(SOVERSION) -Xlinker --version-script=$(CURDIR)/packaging/pcmoe.map
+	mkdir -p $(CLIB)
+	cp .build/clib/release/libpcmoe-abi.so $@
+	ln -sf libpcmoe.so.$(VERSION) $(CLIB)/libpcmoe.so.$(SOVERSION)
+	ln -sf libpcmoe.so.$(SOVERSION) $(CLIB)/libpcmoe.so
+
+# libFuzzer over pcmoe_party_handle_message for FUZZ_SECONDS, from the seed
+# corpus and every saved regression. A crash stops it and leaves the input
+# in $(FUZZ)/artifacts; copy it to fuzz/regressions when fixing it.
+fuzz: deps
+	$(SWIFT) build -c release --scratch-path $(FUZZ) --product pcmoe-fuzz -Xswiftc -sanitize=fuzzer \
+	  -Xswiftc -DPCMOE_FUZZ -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	rm -rf $(FUZZ)/corpus && mkdir -p $(FUZZ)/corpus $(FUZZ)/artifacts
+	find fuzz/seeds fuzz/regressions -type f ! -name '.*' -exec cp {} $(FUZZ)/corpus/ \;
+	$(FUZZ)/release/pcmoe-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+	  -artifact_prefix=$(CURDIR)/$(FUZZ)/artifacts/ $(FUZZ)/corpus
 
 # PC-MoE on the three real corpora, one party each, next to the baselines:
 # prints the comparison table and writes out/demo/results.json and
@@ -53,12 +98,23 @@ demo: build
 bench: build
 	$(BIN)/pcmoe-bench --steps 20
 
-# The installed binary links the Swift runtime statically, so it runs where
-# the toolchain is absent; it gets a build folder of its own.
-install: deps
+# The installed binary and library link the Swift runtime statically, so
+# they run where the toolchain is absent; each gets a build folder of its own.
+install: install-lib
 	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build/static --product pcmoe
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 .build/static/release/pcmoe $(DESTDIR)$(PREFIX)/bin/pcmoe
+
+# The C library alone: lib/ with its SONAME links, include/pcmoe.h and
+# lib/pkgconfig/pcmoe.pc. Run ldconfig after installing to a system prefix.
+install-lib: lib
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(LIBFILE) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libpcmoe.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libpcmoe.so.$(SOVERSION)
+	ln -sf libpcmoe.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libpcmoe.so
+	install -m 644 include/pcmoe.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' packaging/pcmoe.pc.in \
+	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/pcmoe.pc
 
 # Regenerates the checked-in protobuf-c code from proto/pcmoe.proto. The
 # header goes to include/, where SwiftPM looks for a C target's public headers.
