@@ -6,9 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static void take_round(pcmoe_party **parties, uint32_t round) {
+/* Takes one round; stores the losses when `losses` is not NULL. */
+static void take_round(pcmoe_party **parties, uint32_t round, double *losses) {
     for (uint32_t i = 0; i < TEST_PARTIES; i++) {
-        CHECK_STATUS(pcmoe_party_train_turn(parties[i], (uint64_t)round * TEST_PARTIES + i + 1, NULL, 0), PCMOE_OK);
+        pcmoe_turn_result r = {0, 0, 0, 0, 0, 0};
+        CHECK_STATUS(pcmoe_party_train_turn(parties[i], (uint64_t)round * TEST_PARTIES + i + 1, &r, sizeof r), PCMOE_OK);
+        if (losses != NULL) losses[i] = r.loss;
     }
 }
 
@@ -36,8 +39,8 @@ void test_checkpoints(void) {
         parties[i] = tiny_party(i, 6);
         CHECK_STATUS(pcmoe_hub_attach(hub, parties[i]), PCMOE_OK);
     }
-    take_round(parties, 0);
-    take_round(parties, 1);
+    take_round(parties, 0, NULL);
+    take_round(parties, 1, NULL);
 
     char names[TEST_PARTIES][32];
     for (uint32_t i = 0; i < TEST_PARTIES; i++) {
@@ -45,16 +48,19 @@ void test_checkpoints(void) {
         CHECK_STATUS(pcmoe_party_save(parties[i], temp_path(i, names[i])), PCMOE_OK);
     }
     double saved = evaluate(parties[0]);
-    take_round(parties, 2);
+    double first[TEST_PARTIES], again[TEST_PARTIES];
+    take_round(parties, 2, first);
     CHECK(evaluate(parties[0]) != saved);
 
-    /* Loading every party's checkpoint restores the session exactly. */
+    /* Loading every party's checkpoint restores the session exactly, and
+     * the next round repeats bit for bit. */
     for (uint32_t i = 0; i < TEST_PARTIES; i++) CHECK_STATUS(pcmoe_party_load(parties[i], temp_path(i, names[i])), PCMOE_OK);
     CHECK(evaluate(parties[0]) == saved);
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, sizeof m), PCMOE_OK);
     CHECK(m.turns == 2 && m.expert_steps == 6);
-    take_round(parties, 2);
+    take_round(parties, 2, again);
+    CHECK(memcmp(first, again, sizeof first) == 0);
 
     /* Refusals: another party's file, a missing file, a damaged file, NULLs. */
     CHECK_STATUS(pcmoe_party_load(parties[1], temp_path(0, names[0])), PCMOE_ERROR_INVALID_CHECKPOINT);
