@@ -164,12 +164,12 @@ private struct PartySection: Decodable {
     init(from decoder: Decoder) throws {
         try refuseUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "\"party\"")
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decodeIfPresent(Int.self, forKey: .id)
-        partyCount = try c.decodeIfPresent(Int.self, forKey: .partyCount)
-        session = try c.decodeIfPresent(UInt64.self, forKey: .session)
+        id = try c.decodeInteger(Int.self, forKey: .id)
+        partyCount = try c.decodeInteger(Int.self, forKey: .partyCount)
+        session = try c.decodeInteger(UInt64.self, forKey: .session)
         wireType = try c.decodeIfPresent(String.self, forKey: .wireType)
         callTimeout = try c.decodeIfPresent(Double.self, forKey: .callTimeout)
-        backboneSeed = try c.decodeIfPresent(UInt64.self, forKey: .backboneSeed)
+        backboneSeed = try c.decodeInteger(UInt64.self, forKey: .backboneSeed)
     }
 
     func settings() throws -> PartySettings {
@@ -200,9 +200,9 @@ private struct TrainingSection: Decodable {
         let known = ["steps", "batch", "seed"] + rateKeys.map(\.stringValue)
         try refuseUnknownKeys(decoder, known: known, section: "\"training\"")
         let c = try decoder.container(keyedBy: TrainingOptions.CodingKeys.self)
-        steps = try c.decodeIfPresent(Int.self, forKey: .steps)
-        batch = try c.decodeIfPresent(Int.self, forKey: .batch)
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        steps = try c.decodeInteger(Int.self, forKey: .steps)
+        batch = try c.decodeInteger(Int.self, forKey: .batch)
+        seed = try c.decodeInteger(UInt64.self, forKey: .seed)
         for key in rateKeys where c.contains(key) {
             rates[key] = try c.decode(Double.self, forKey: key)
         }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A coding key for any name, to find keys a type does not know.
 struct AnyCodingKey: CodingKey {
     let stringValue: String
@@ -5,6 +7,22 @@ struct AnyCodingKey: CodingKey {
 
     init(stringValue: String) { self.stringValue = stringValue }
     init?(intValue: Int) { nil }
+}
+
+extension KeyedDecodingContainer {
+    /// Decodes an integer through `Decimal`, so that a fraction or an
+    /// out-of-range number gets a message naming its key. Foundation's own
+    /// integer decoding reports those as invalid JSON without a key.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a number that is not
+    ///   an integer of type `T`, and `DecodingError` for a value that is not a number.
+    func decodeInteger<T: FixedWidthInteger>(_ type: T.Type, forKey key: Key) throws -> T? {
+        guard let number = try decodeIfPresent(Decimal.self, forKey: key) else { return nil }
+        guard let value = T(number.description) else {
+            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw PCMoEError.invalidArgument("\"\(path)\" is \(number); it must be an integer from \(T.min) to \(T.max).")
+        }
+        return value
+    }
 }
 
 extension ModelConfig {
@@ -28,7 +46,10 @@ extension ModelConfig {
         ]
         // A present key must hold an integer: null is an error, not the default.
         for (key, path) in fields where c.contains(key) {
-            self[keyPath: path] = try c.decode(Int.self, forKey: key)
+            guard let value = try c.decodeInteger(Int.self, forKey: key) else {
+                throw PCMoEError.invalidArgument("\"\(key.stringValue)\" is null; give an integer or leave the key out.")
+            }
+            self[keyPath: path] = value
         }
     }
 
