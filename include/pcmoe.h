@@ -67,7 +67,7 @@ typedef enum pcmoe_status {
     /* A pointer was NULL, a size or value was out of range, or a call came
      * in the wrong order (a turn before any data was loaded). */
     PCMOE_ERROR_INVALID_ARGUMENT = 1,
-    /* A configuration file could not be read or holds a bad value. */
+    /* A configuration file could not be read, or contains a bad key or value. */
     PCMOE_ERROR_INVALID_CONFIG = 2,
     /* Training or evaluation text is missing, unreadable or too short. */
     PCMOE_ERROR_INVALID_DATA = 3,
@@ -80,15 +80,15 @@ typedef enum pcmoe_status {
     PCMOE_ERROR_NON_FINITE = 6,
     /* pcmoe_party_cancel() stopped the call. */
     PCMOE_ERROR_CANCELLED = 7,
-    /* Another party refused a request, answered something unexpected, or
-     * did not answer within the call timeout. */
+    /* Another party rejected a request, replied with something unexpected,
+     * or did not reply within the call timeout. */
     PCMOE_ERROR_PEER = 8,
     /* An incoming message was malformed, or was refused by this party. */
     PCMOE_ERROR_BAD_MESSAGE = 9,
     /* A struct size given for the library to fill is smaller than the
      * first version of that struct. */
     PCMOE_ERROR_BUFFER_TOO_SMALL = 10,
-    /* A bug in pcmoe; the message says where. */
+    /* A bug in pcmoe. The message describes it. */
     PCMOE_ERROR_INTERNAL = 11
 } pcmoe_status;
 
@@ -367,10 +367,12 @@ void pcmoe_hub_destroy(pcmoe_hub *hub);
 /*
  * Greets every other party and checks that they run the same session:
  * party count, model sizes and run settings. Every party must be reachable
- * and handling messages.
+ * and handling messages. In a session of more than one party, turns and
+ * evaluations are refused until this succeeded.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or a party without
- * a transport; PCMOE_ERROR_PEER naming the first party that differs (and
- * the field) or does not answer in time.
+ * a transport (in a session of more than one party); PCMOE_ERROR_PEER
+ * naming the first party that differs (and the field) or does not answer
+ * in time.
  */
 pcmoe_status pcmoe_party_join(pcmoe_party *party);
 
@@ -391,19 +393,23 @@ typedef struct pcmoe_turn_result {
 } pcmoe_turn_result;
 
 /*
- * Takes training turn `turn` (the global turn number, from 1, larger than
- * every turn before it in the session) on the next batch of this party's
- * own data: the forward with remote expert calls, the backward, the
- * backbone's step, and a step of every owner's experts. Turns of a
- * session run one at a time, in the order the host decides (usually round
- * robin: turn r·n + i + 1 is party i's turn in round r). Blocks until done;
- * pcmoe_party_cancel stops it. When `result` is not NULL, fills
- * `result_size` bytes of it (sizeof *result).
- * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party, a turn of 0, no
- * data loaded or no transport; PCMOE_ERROR_BUFFER_TOO_SMALL for a result
- * size below the first version; PCMOE_ERROR_PEER naming the party and
- * layer that refused or did not answer (the turn is then aborted
- * everywhere); PCMOE_ERROR_NON_FINITE; PCMOE_ERROR_CANCELLED.
+ * Takes training turn `turn` on the next batch of this party's own data:
+ * the forward with remote expert calls, the backward, the backbone's step,
+ * and a step of every owner's experts. `turn` is the global turn number: from
+ * 1, and above every turn of the session that completed before it (gaps are
+ * allowed). Turns of a session run one at a time, in the order the host
+ * decides (usually round robin: turn r*n + i + 1 is party i's turn in round
+ * r, from 0). A session takes `steps` turns in all; the learning-rate
+ * schedule ends there. Blocks until done; pcmoe_party_cancel stops it. When
+ * `result` is not NULL, fills `result_size` bytes of it (sizeof *result).
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party, no data loaded, no
+ * pcmoe_party_join yet, a turn number not above the last completed turn, or
+ * a session whose steps are all taken (checked before anything is sent);
+ * PCMOE_ERROR_BUFFER_TOO_SMALL for a result size below the first version;
+ * PCMOE_ERROR_PEER naming the party and layer that refused or did not
+ * answer (the turn is then aborted everywhere, which waits up to one more
+ * call timeout for the owners' acknowledgements); PCMOE_ERROR_NON_FINITE;
+ * PCMOE_ERROR_CANCELLED.
  * One turn or evaluation at a time per party.
  */
 pcmoe_status pcmoe_party_train_turn(pcmoe_party *party, uint64_t turn, pcmoe_turn_result *result,
@@ -425,8 +431,9 @@ typedef struct pcmoe_evaluation {
  * `max_windows` of them (0: all). Owners answer these requests without
  * keeping anything. Reports progress per batch; pcmoe_party_cancel stops
  * it. Fills `result_size` bytes of *result.
- * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers or no data loaded;
- * PCMOE_ERROR_BUFFER_TOO_SMALL; PCMOE_ERROR_INVALID_DATA; PCMOE_ERROR_PEER;
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers, no data loaded
+ * or no pcmoe_party_join yet; PCMOE_ERROR_BUFFER_TOO_SMALL;
+ * PCMOE_ERROR_INVALID_DATA; PCMOE_ERROR_PEER;
  * PCMOE_ERROR_NON_FINITE; PCMOE_ERROR_CANCELLED.
  * One turn or evaluation at a time per party.
  */

@@ -10,6 +10,10 @@ enum FirstVersion {
     static let metrics = MemoryLayout<pcmoe_metrics>.size
 }
 
+/// The largest struct_size taken as a struct of a newer header rather than
+/// as garbage.
+let maxStructSize = 4096
+
 /// The defaults of pcmoe_party_params, taken from the core's defaults.
 func defaultParams() -> pcmoe_party_params {
     let model = ModelConfig()
@@ -45,7 +49,7 @@ func defaultParams() -> pcmoe_party_params {
 /// Reads a caller's params: the first struct_size bytes over the defaults.
 func readParams(_ pointer: UnsafePointer<pcmoe_party_params>) throws -> pcmoe_party_params {
     let given = pointer.pointee.struct_size
-    guard given >= FirstVersion.partyParams else {
+    guard given >= FirstVersion.partyParams, given <= maxStructSize else {
         throw ABIError.invalid("params->struct_size is \(given); prepare the params with pcmoe_party_default_params.")
     }
     var params = defaultParams()
@@ -67,8 +71,11 @@ func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
     let model = ModelConfig(dModel: Int(p.d_model), heads: Int(p.n_heads), layers: Int(p.n_layers),
                             experts: Int(p.n_experts), topK: Int(p.top_k), expertHidden: Int(p.expert_hidden),
                             sequence: Int(p.seq_len))
+    guard p.steps <= UInt64(TrainingOptions.maxSteps) else {
+        throw ABIError.invalid("steps is \(p.steps); it must be from 1 to \(TrainingOptions.maxSteps).")
+    }
     var training = TrainingOptions()
-    training.steps = Int(clamping: p.steps)
+    training.steps = Int(p.steps)
     training.batch = Int(p.batch)
     training.learningRate = p.learning_rate
     training.warmupFraction = p.warmup_fraction
@@ -83,8 +90,8 @@ func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
 public func abiPartyDefaultParams(_ params: UnsafeMutablePointer<pcmoe_party_params>?, _ size: Int) -> pcmoe_status {
     abiCall {
         let target = try required(params, "params")
-        guard size >= FirstVersion.partyParams else {
-            throw ABIError.invalid("params_size is \(size); pass sizeof(pcmoe_party_params), at least \(FirstVersion.partyParams).")
+        guard size >= FirstVersion.partyParams, size <= maxStructSize else {
+            throw ABIError.invalid("params_size is \(UInt(bitPattern: size)); pass sizeof(pcmoe_party_params).")
         }
         var defaults = defaultParams()
         defaults.struct_size = min(size, MemoryLayout<pcmoe_party_params>.size)

@@ -23,9 +23,8 @@ public func abiPartyCreateFromConfig(_ path: UnsafePointer<CChar>?,
         let config: PartyConfig
         do {
             config = try PartyConfig.load(path: file)
-            try config.validate()
         } catch let error as PCMoEError {
-            throw ABIError(status: PCMOE_ERROR_INVALID_CONFIG, message: "\(file): \(error.message)")
+            throw ABIError(status: PCMOE_ERROR_INVALID_CONFIG, message: error.message)
         }
         out.pointee = PartyHandle.retained(try PartyHost(config: config))
     }
@@ -48,13 +47,14 @@ public func abiPartyLoadDataFile(_ party: OpaquePointer?, _ path: UnsafePointer<
 public func abiPartyLoadData(_ party: OpaquePointer?, _ data: UnsafePointer<UInt8>?, _ size: Int) -> pcmoe_status {
     abiCall {
         let host = try PartyHandle.host(party)
-        try host.loadData(bytes: try bytes(data, size, "bytes"), name: "the host's text")
+        let text = try bytes(data, size, "the text", limit: Corpus.maxBytes, status: PCMOE_ERROR_INVALID_DATA)
+        try host.loadData(bytes: text, name: "loaded from memory")
     }
 }
 
 @_cdecl("pcmoe_party_join")
 public func abiPartyJoin(_ party: OpaquePointer?) -> pcmoe_status {
-    abiCall { try PartyHandle.host(party).party.join() }
+    abiCall { try PartyHandle.host(party).join() }
 }
 
 @_cdecl("pcmoe_party_train_turn")
@@ -89,7 +89,7 @@ public func abiPartyEvaluateBytes(_ party: OpaquePointer?, _ data: UnsafePointer
                                   _ size: Int) -> pcmoe_status {
     abiCall {
         let host = try PartyHandle.host(party)
-        let text = try bytes(data, count, "bytes")
+        let text = try bytes(data, count, "the text", limit: Corpus.maxBytes, status: PCMOE_ERROR_INVALID_DATA)
         let out = try required(result, "result")
         try checkOutputSize(size, firstVersion: FirstVersion.evaluation, "result_size")
         write(evaluation(try host.evaluate(bytes: text[...], maxWindows: windows(maxWindows))), to: out, size: size)

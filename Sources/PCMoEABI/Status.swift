@@ -21,10 +21,12 @@ enum LastError {
         return key
     }()
 
-    /// Replaces this thread's message; an empty message frees it.
+    /// Replaces this thread's message; an empty message frees it. A NUL
+    /// inside the message is written as \0, so the C string keeps all of it.
     static func set(_ message: String) {
         let old = pthread_getspecific(key)
-        pthread_setspecific(key, message.isEmpty ? nil : UnsafeMutableRawPointer(strdup(message)))
+        let text = message.replacingOccurrences(of: "\0", with: "\\0")
+        pthread_setspecific(key, text.isEmpty ? nil : UnsafeMutableRawPointer(strdup(text)))
         free(old)
     }
 
@@ -56,9 +58,11 @@ func abiCall(_ body: () throws -> Void) -> pcmoe_status {
     }
 }
 
+/// Logs a failure, then records its message. A log callback may call other
+/// pcmoe functions, which clear the message, so the message is set last.
 private func fail(_ status: pcmoe_status, _ message: String) -> pcmoe_status {
-    LastError.set(message.isEmpty ? "failed without a message" : message)
     Log.write(.debug, message)
+    LastError.set(message.isEmpty ? "failed without a message" : message)
     return status
 }
 
@@ -81,12 +85,23 @@ func required<T>(_ pointer: T?, _ name: String) throws -> T {
     return pointer
 }
 
-/// Copies a host buffer; NULL is allowed only with size 0.
-func bytes(_ pointer: UnsafePointer<UInt8>?, _ size: Int, _ name: String) throws -> [UInt8] {
-    guard size >= 0 else { throw ABIError.invalid("the size of \(name) is larger than the address space.") }
-    guard size > 0 else { return [] }
-    let start = try required(pointer, name)
-    return Array(UnsafeBufferPointer(start: start, count: size))
+/// A host buffer without copying; NULL is allowed only with size 0.
+func buffer(_ pointer: UnsafePointer<UInt8>?, _ size: Int, _ name: String) throws -> UnsafeBufferPointer<UInt8> {
+    guard size >= 0 else {
+        throw ABIError.invalid("the size of \(name), \(UInt(bitPattern: size)), is larger than the address space.")
+    }
+    guard size > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+    return UnsafeBufferPointer(start: try required(pointer, name), count: size)
+}
+
+/// Copies a host buffer of at most `limit` bytes, checking the size first;
+/// a larger one fails with `status`. NULL is allowed only with size 0.
+func bytes(_ pointer: UnsafePointer<UInt8>?, _ size: Int, _ name: String, limit: Int,
+           status: pcmoe_status) throws -> [UInt8] {
+    guard size >= 0, size <= limit else {
+        throw ABIError(status: status, message: "\(name) has \(UInt(bitPattern: size)) bytes; the limit is \(limit).")
+    }
+    return Array(try buffer(pointer, size, name))
 }
 
 /// A C string argument as a Swift string.
@@ -98,7 +113,8 @@ func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
 func checkOutputSize(_ size: Int, firstVersion: Int, _ name: String) throws {
     guard size >= firstVersion else {
         throw ABIError(status: PCMOE_ERROR_BUFFER_TOO_SMALL,
-                       message: "\(name) has room for \(size) bytes; it needs at least \(firstVersion) (pass sizeof the struct).")
+                       message: "\(name) is \(UInt(bitPattern: size)) bytes; the struct needs at least \(firstVersion) "
+                           + "(pass sizeof the struct).")
     }
 }
 

@@ -18,7 +18,7 @@ public func abiPartyHandleMessage(_ party: OpaquePointer?, _ data: UnsafePointer
     return abiCall {
         let host = try PartyHandle.host(party)
         let out = try required(reply, "reply")
-        let delivery = host.party.receive(try bytes(data, size, "bytes"))
+        let delivery = host.party.receive(try buffer(data, size, "bytes"))
         if let outgoing = delivery.reply, !outgoing.bytes.isEmpty {
             let copy = malloc(outgoing.bytes.count)!.assumingMemoryBound(to: UInt8.self)
             copy.initialize(from: outgoing.bytes, count: outgoing.bytes.count)

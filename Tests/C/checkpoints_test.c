@@ -39,6 +39,7 @@ void test_checkpoints(void) {
         parties[i] = tiny_party(i, 6);
         CHECK_STATUS(pcmoe_hub_attach(hub, parties[i]), PCMOE_OK);
     }
+    for (uint32_t i = 0; i < TEST_PARTIES; i++) CHECK_STATUS(pcmoe_party_join(parties[i]), PCMOE_OK);
     take_round(parties, 0, NULL);
     take_round(parties, 1, NULL);
 

@@ -20,6 +20,12 @@ static void record_log(void *context, int32_t level, const char *message) {
     if (record->worst_level == 0 || level < record->worst_level) record->worst_level = level;
 }
 
+/* A log callback that makes a successful pcmoe call of its own. */
+static void log_and_call(void *context, int32_t level, const char *message) {
+    (void)context, (void)level, (void)message;
+    pcmoe_set_threads(pcmoe_threads());
+}
+
 void test_library(void) {
     CHECK(strcmp(pcmoe_version(), PCMOE_VERSION_STRING) == 0);
 
@@ -61,4 +67,10 @@ void test_library(void) {
     CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, NULL, NULL), PCMOE_OK);
     CHECK_STATUS(pcmoe_set_threads(0), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK(record.count == 1);
+
+    /* A callback's own calls do not erase the message of the failing call. */
+    CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, log_and_call, NULL), PCMOE_OK);
+    CHECK_STATUS(pcmoe_set_threads(0), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("thread count is 0");
+    CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, NULL, NULL), PCMOE_OK);
 }

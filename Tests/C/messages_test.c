@@ -43,10 +43,14 @@ void test_messages(void) {
     CHECK_MESSAGE("bytes");
     pcmoe_message_free(&reply);
     free(big);
+    /* A size far beyond the buffer is refused before the buffer is read. */
+    CHECK_STATUS(pcmoe_party_handle_message(party, junk, (size_t)1 << 40, &reply), PCMOE_ERROR_BAD_MESSAGE);
+    CHECK_MESSAGE("1099511627776 bytes");
+    pcmoe_message_free(&reply);
 
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(party, &m, sizeof m), PCMOE_OK);
-    CHECK(m.messages_rejected == 202);
+    CHECK(m.messages_rejected == 203);
 
     /* Freeing is idempotent and accepts NULL. */
     pcmoe_message_free(&reply);

@@ -28,6 +28,9 @@ static void test_params(void) {
     pcmoe_party_params zeroed;
     memset(&zeroed, 0, sizeof zeroed);
     check_refused(zeroed, "pcmoe_party_default_params");
+    pcmoe_party_params garbage = tiny_params(0, 4);
+    garbage.struct_size = (size_t)0xdeadbeefcafeull;
+    check_refused(garbage, "pcmoe_party_default_params");
 
     pcmoe_party_params p = tiny_params(0, 4);
     p.session = 0;
@@ -54,7 +57,7 @@ static void test_params(void) {
     check_refused(p, "call timeout");
     p = tiny_params(0, 4);
     p.steps = UINT64_MAX;
-    check_refused(p, "steps");
+    check_refused(p, "steps is 18446744073709551615");
     p = tiny_params(0, 4);
     p.d_model = 1u << 20;
     p.expert_hidden = 1u << 20;
@@ -120,7 +123,14 @@ static void test_data(void) {
     CHECK_STATUS(pcmoe_party_load_data(party, NULL, 5), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_load_data(party, NULL, 0), PCMOE_ERROR_INVALID_DATA);
     CHECK_STATUS(pcmoe_party_load_data(party, few, 5), PCMOE_ERROR_INVALID_DATA);
-    CHECK_MESSAGE("too short");
+    CHECK_MESSAGE("loaded from memory is too short");
+    /* Sizes beyond the limit are refused before the buffer is read. */
+    CHECK_STATUS(pcmoe_party_load_data(party, few, (size_t)1 << 40), PCMOE_ERROR_INVALID_DATA);
+    CHECK_MESSAGE("1099511627776 bytes; the limit is");
+    CHECK_STATUS(pcmoe_party_load_data(party, few, SIZE_MAX), PCMOE_ERROR_INVALID_DATA);
+    CHECK_MESSAGE("18446744073709551615 bytes");
+    pcmoe_evaluation e;
+    CHECK_STATUS(pcmoe_party_evaluate_bytes(party, few, (size_t)1 << 40, 0, &e, sizeof e), PCMOE_ERROR_INVALID_DATA);
     CHECK_STATUS(pcmoe_party_load_data_file(NULL, "x"), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_load_data_file(party, NULL), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_load_data_file(party, temp_path(0, "absent.txt")), PCMOE_ERROR_INVALID_DATA);

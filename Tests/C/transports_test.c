@@ -33,6 +33,7 @@ static void test_same_losses_as_hub(void) {
         parties[i] = tiny_party(i, ROUNDS);
         CHECK_STATUS(pcmoe_hub_attach(hub, parties[i]), PCMOE_OK);
     }
+    for (uint32_t i = 0; i < TEST_PARTIES; i++) CHECK_STATUS(pcmoe_party_join(parties[i]), PCMOE_OK);
     run_rounds(parties, hub_losses);
     pcmoe_hub_destroy(hub);
     for (uint32_t i = 0; i < TEST_PARTIES; i++) pcmoe_party_destroy(parties[i]);
@@ -65,44 +66,63 @@ static int swallow(void *context, uint32_t destination, const uint8_t *bytes, si
 }
 
 static void *cancel_soon(void *party) {
-    usleep(200 * 1000);
+    usleep(100 * 1000);
     pcmoe_party_cancel(party);
     return NULL;
 }
 
-static void test_failing_transports(void) {
-    pcmoe_party_params params = tiny_params(0, 4);
-    params.call_timeout_seconds = 0.2;
-    pcmoe_party *party = NULL;
-    CHECK_STATUS(pcmoe_party_create(&params, &party), PCMOE_OK);
-    uint8_t *text = sample_text(0, 3000);
-    CHECK_STATUS(pcmoe_party_load_data(party, text, 3000), PCMOE_OK);
-    free(text);
+/* Party 0 of a joined hub session whose call timeout is one second. */
+static pcmoe_hub *joined_session(pcmoe_party **parties) {
+    pcmoe_hub *hub = NULL;
+    CHECK_STATUS(pcmoe_hub_create(TEST_PARTIES, &hub), PCMOE_OK);
+    for (uint32_t i = 0; i < TEST_PARTIES; i++) {
+        pcmoe_party_params params = tiny_params(i, 4);
+        if (i == 0) params.call_timeout_seconds = 1;
+        parties[i] = NULL;
+        CHECK_STATUS(pcmoe_party_create(&params, &parties[i]), PCMOE_OK);
+        uint8_t *text = sample_text(i, 3000);
+        CHECK_STATUS(pcmoe_party_load_data(parties[i], text, 3000), PCMOE_OK);
+        free(text);
+        CHECK_STATUS(pcmoe_hub_attach(hub, parties[i]), PCMOE_OK);
+    }
+    return hub;
+}
 
+static void test_failing_transports(void) {
+    pcmoe_party *parties[TEST_PARTIES];
+    pcmoe_hub *hub = joined_session(parties);
+    CHECK_STATUS(pcmoe_party_train_turn(parties[0], 1, NULL, 0), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("has not joined");
+    for (uint32_t i = 0; i < TEST_PARTIES; i++) CHECK_STATUS(pcmoe_party_join(parties[i]), PCMOE_OK);
+    CHECK_STATUS(pcmoe_party_train_turn(parties[0], 1, NULL, 0), PCMOE_OK);
+    CHECK_STATUS(pcmoe_party_train_turn(parties[1], 1, NULL, 0), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("not after turn 1");
+
+    /* A transport that refuses everything: the turn fails naming the layer. */
     int refused = 0;
-    CHECK_STATUS(pcmoe_party_set_transport(party, refuse, &refused), PCMOE_OK);
-    CHECK_STATUS(pcmoe_party_join(party), PCMOE_ERROR_PEER);
-    CHECK_MESSAGE("did not answer");
-    CHECK_STATUS(pcmoe_party_train_turn(party, 1, NULL, 0), PCMOE_ERROR_PEER);
+    CHECK_STATUS(pcmoe_party_set_transport(parties[0], refuse, &refused), PCMOE_OK);
+    CHECK_STATUS(pcmoe_party_train_turn(parties[0], 2, NULL, 0), PCMOE_ERROR_PEER);
     CHECK_MESSAGE("of layer 0");
     CHECK(refused > 0);
 
-    /* A turn waiting on a silent peer stops when cancelled from another thread. */
-    params.call_timeout_seconds = 600;
-    pcmoe_party *patient = NULL;
-    CHECK_STATUS(pcmoe_party_create(&params, &patient), PCMOE_OK);
-    text = sample_text(0, 3000);
-    CHECK_STATUS(pcmoe_party_load_data(patient, text, 3000), PCMOE_OK);
-    free(text);
-    CHECK_STATUS(pcmoe_party_set_transport(patient, swallow, NULL), PCMOE_OK);
+    /* A turn waiting on silent peers stops when cancelled from another thread. */
+    CHECK_STATUS(pcmoe_party_set_transport(parties[0], swallow, NULL), PCMOE_OK);
     pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, cancel_soon, patient) == 0);
-    CHECK_STATUS(pcmoe_party_train_turn(patient, 1, NULL, 0), PCMOE_ERROR_CANCELLED);
+    CHECK(pthread_create(&thread, NULL, cancel_soon, parties[0]) == 0);
+    CHECK_STATUS(pcmoe_party_train_turn(parties[0], 2, NULL, 0), PCMOE_ERROR_CANCELLED);
     CHECK_MESSAGE("cancelled");
     pthread_join(thread, NULL);
 
-    pcmoe_party_destroy(patient);
-    pcmoe_party_destroy(party);
+    /* The hub again: the session goes on, and stops when its steps are taken. */
+    CHECK_STATUS(pcmoe_hub_attach(hub, parties[0]), PCMOE_OK);
+    for (uint64_t turn = 2; turn <= 4 * TEST_PARTIES; turn++) {
+        CHECK_STATUS(pcmoe_party_train_turn(parties[(turn - 1) % TEST_PARTIES], turn, NULL, 0), PCMOE_OK);
+    }
+    CHECK_STATUS(pcmoe_party_train_turn(parties[0], 4 * TEST_PARTIES + 1, NULL, 0), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("all taken");
+
+    pcmoe_hub_destroy(hub);
+    for (uint32_t i = 0; i < TEST_PARTIES; i++) pcmoe_party_destroy(parties[i]);
 }
 
 static void test_mismatched_session(void) {

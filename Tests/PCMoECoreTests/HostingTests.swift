@@ -27,7 +27,7 @@ private func parseError(_ json: String) -> String? {
 
 @Test func partyConfigReadsEveryKey() throws {
     let json = """
-        {"party": {"id": 0, "party_count": 3, "session": 4, "wire_type": "f16", "call_timeout": 2.5,
+        {"party": {"id": 0, "party_count": 3, "session": 4, "wire_type": "f16", "call_timeout_seconds": 2.5,
                    "backbone_seed": 18446744073709551615},
          "model": {"d_model": 32, "n_heads": 2, "n_layers": 3, "n_experts": 5, "top_k": 1,
                    "expert_hidden": 40, "seq_len": 12},
@@ -140,4 +140,77 @@ func partyConfigRejects(json: String, expected: String) {
     let mine = lines.lock.withLock { lines.all.filter { $0.1.contains("party 0 refused") } }
     #expect(mine.contains { $0.0 == .warning })
     #expect(!Log.enabled(.error))
+}
+
+@Test func cancelDuringStepsStillCommits() throws {
+    let session = try InProcessSession(partyCount: 2, config: tinyConfig(), options: collaborationOptions())
+    let (a, b) = (session.parties[0], session.parties[1])
+    let delayed = DelayedSteps()
+    // Party 1's step request to party 0 is held back for 200 ms, and party 1
+    // is cancelled as it sends it, so the step commits only if party 1 waits.
+    session.transport.intercept = { [transport = session.transport] destination, bytes in
+        guard destination == 0, !delayed.released(bytes),
+              let envelope = try? Envelope.decode(bytes, maxBytes: 1 << 20), case .step = envelope.body else { return bytes }
+        b.cancel()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.2) {
+            delayed.release(bytes)
+            transport.send(bytes, to: destination)
+        }
+        return nil
+    }
+    _ = try b.trainTurn(tokens: randomTokens(tinyConfig(), batch: 2, seed: 1), turn: 1)
+    session.transport.intercept = nil
+
+    #expect(a.expertSteps == 1)
+    let metrics = try a.trainTurn(tokens: randomTokens(tinyConfig(), batch: 2, seed: 2), turn: 2)
+    #expect(metrics.globalStep == 2)
+    #expect(a.expertSteps == 2)
+    #expect(b.expertSteps == 2)
+}
+
+/// Step requests that a test held back and has since let through.
+private final class DelayedSteps: @unchecked Sendable {
+    private let lock = NSLock()
+    private var passed: Set<[UInt8]> = []
+
+    func release(_ bytes: [UInt8]) { _ = lock.withLock { passed.insert(bytes) } }
+
+    func released(_ bytes: [UInt8]) -> Bool { lock.withLock { passed.contains(bytes) } }
+}
+
+/// Rewrites one metadata entry of a safetensors file in place.
+private func editMetadata(_ path: String, key: String, value: String) throws {
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    var header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + length)])) as! [String: Any]
+    var metadata = header["__metadata__"] as! [String: String]
+    metadata[key] = value
+    header["__metadata__"] = metadata
+    var json = [UInt8](try JSONSerialization.data(withJSONObject: header))
+    while json.count % 8 != 0 { json.append(32) }
+    let prefix = (0..<8).map { UInt8(truncatingIfNeeded: json.count >> (8 * $0)) }
+    bytes = prefix + json + bytes[(8 + length)...]
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+}
+
+@Test(arguments: [("last_stepped_turn", "0"), ("expert_steps", "13"), ("backbone_steps", "2"), ("turns_taken", "2"),
+                  ("turns_taken", "-1"), ("party_id", "1"), ("session", "2")])
+func partyCheckpointRejectsEditedCounters(key: String, value: String) throws {
+    let folder = try TemporaryFolder()
+    let session = try InProcessSession(partyCount: 2, config: tinyConfig(), options: collaborationOptions())
+    let host = try PartyHost(config: PartyConfig(settings: session.parties[0].settings, model: tinyConfig(),
+                                                 training: collaborationOptions()))
+    try session.transport.connect(host.party)
+    try host.loadData(bytes: randomTokens(tinyConfig(), batch: 40, seed: 3), name: "test")
+    try host.join()
+    _ = try host.trainTurn(1)
+    let path = folder.path + "/party.safetensors"
+    try host.save(to: path)
+    try host.load(from: path)
+
+    try editMetadata(path, key: key, value: value)
+    let before = host.party.model.weights.named.map(\.tensor.values)
+    #expect(throws: PCMoEError.self) { try host.load(from: path) }
+    #expect(host.party.model.weights.named.map(\.tensor.values) == before)
+    #expect(host.metrics.turns == 1)
 }

@@ -107,6 +107,10 @@ static void set_sizes(pcmoe_party_params *p, int tiny, uint32_t rounds) {
     p->batch = tiny ? 2 : 8;
     p->steps = (uint64_t)rounds * PARTIES;
     p->learning_rate = 3e-3;
+    /* Fixed backbone seeds make runs repeatable. A real deployment leaves
+     * use_backbone_seed at 0, so that each initial backbone stays private. */
+    p->use_backbone_seed = 1;
+    p->backbone_seed = 1000 + p->party_id;
 }
 
 int main(int argc, char **argv) {
@@ -119,6 +123,9 @@ int main(int argc, char **argv) {
             rounds = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--tiny") == 0) {
             tiny = 1;
+        } else if (strcmp(argv[i], "--help") == 0) {
+            printf("usage: %s [--rounds N] [--tiny] [TEXT0 TEXT1 TEXT2]\n", argv[0]);
+            return 0;
         } else if (given < PARTIES && argv[i][0] != '-') {
             texts[given++] = argv[i];
         } else {
@@ -137,8 +144,8 @@ int main(int argc, char **argv) {
     for (uint32_t i = 0; ok && i < PARTIES; i++) {
         pcmoe_party_params params;
         ok = check(pcmoe_party_default_params(&params, sizeof params), "default params");
-        set_sizes(&params, tiny, rounds);
         params.party_id = i;
+        set_sizes(&params, tiny, rounds);
         ok = ok && check(pcmoe_party_create(&params, &parties[i]), "create party");
         if (ok && given) {
             ok = check(pcmoe_party_load_data_file(parties[i], texts[i]), texts[i]);

@@ -29,11 +29,11 @@ extension Party {
     ///   where there is one, the layer, when the peer answers with an
     ///   ErrorReply or does not answer within the call timeout, and
     ///   ``PCMoEError/cancelled(_:)`` after ``Party/cancel()``.
-    func finishCall(_ call: Call, deadline given: Date? = nil) throws -> MessageBody {
+    func finishCall(_ call: Call, deadline given: Date? = nil, cancellable: Bool = true) throws -> MessageBody {
         let deadline = given ?? Date(timeIntervalSinceNow: settings.callTimeout)
         let place = call.layer.map { " of layer \($0)" } ?? ""
         let reply: MessageBody
-        switch calls.wait(id: call.id, until: deadline) {
+        switch calls.wait(id: call.id, until: deadline, cancellable: cancellable) {
         case .reply(let body):
             reply = body
         case .timedOut:
@@ -53,13 +53,14 @@ extension Party {
     /// replies are awaited even when one fails, so none is left waiting; the
     /// first failure is then thrown. All calls share one deadline, so
     /// silent peers cost one call timeout together, not one each.
-    func finishCalls(_ pending: [Call]) throws -> [MessageBody] {
+    /// `cancellable` false makes ``Party/cancel()`` leave these waits alone.
+    func finishCalls(_ pending: [Call], cancellable: Bool = true) throws -> [MessageBody] {
         var replies: [MessageBody] = []
         var failure: Error?
         let deadline = Date(timeIntervalSinceNow: settings.callTimeout)
         for call in pending {
             do {
-                replies.append(try finishCall(call, deadline: deadline))
+                replies.append(try finishCall(call, deadline: deadline, cancellable: cancellable))
             } catch {
                 failure = failure ?? error
             }

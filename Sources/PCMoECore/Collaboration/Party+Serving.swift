@@ -5,6 +5,20 @@ extension Party {
         receive(bytes).reply
     }
 
+    /// Handles a message in a host's buffer as ``receive(_:)`` does, without
+    /// copying a frame larger than ``maxFrameBytes``.
+    public func receive(_ buffer: UnsafeBufferPointer<UInt8>) -> Delivery {
+        do {
+            try Envelope.checkFrameSize(buffer.count, maxBytes: maxFrameBytes)
+        } catch {
+            countReceived(buffer.count)
+            let refusal = (error as? ErrorReply) ?? ErrorReply(code: .malformed, message: "\(error)")
+            reject(refusal.message)
+            return Delivery(reply: answer(refusal, to: nil, requestID: 0), refusal: refusal.message)
+        }
+        return receive(Array(buffer))
+    }
+
     /// Handles bytes that arrived for this party: the reply to send, if
     /// any, and why the message was refused or dropped, if it was.
     ///
@@ -36,7 +50,7 @@ extension Party {
         }
         guard envelope.body.isRequest else {
             guard calls.deliver(id: envelope.requestID, from: sender, reply: envelope.body) else {
-                let reason = "party \(sender) sent a \(envelope.body.name) for request \(envelope.requestID), which is not waiting."
+                let reason = "party \(sender) sent \(envelope.body.nameWithArticle) for request \(envelope.requestID), which is not waiting."
                 reject(reason)
                 return Delivery(reply: nil, refusal: reason)
             }

@@ -32,7 +32,7 @@ extension Party {
         }
         for (call, reply) in zip(calls, try finishCalls(calls)) {
             guard case .welcome = reply else {
-                throw PCMoEError.peer("party \(call.peer) returned a \(reply.name) in response to the Hello.")
+                throw PCMoEError.peer("party \(call.peer) returned \(reply.nameWithArticle) in response to the Hello.")
             }
         }
     }
@@ -49,8 +49,11 @@ extension Party {
     /// and was aborted leaves the step free for the next one.
     /// - Parameters:
     ///   - turn: the global turn number, from 1, larger than any turn before it.
-    /// - Throws: ``PCMoEError/peer(_:)`` when an owner refuses or does not
-    ///   answer, ``PCMoEError/nonFinite(_:)`` for a NaN or infinite loss or gradient.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a turn number not
+    ///   above the last stepped turn or a run whose steps are all taken,
+    ///   checked before anything is sent; ``PCMoEError/peer(_:)`` when an
+    ///   owner refuses or does not answer; ``PCMoEError/nonFinite(_:)`` for a
+    ///   NaN or infinite loss or gradient.
     public func trainTurn(tokens: [UInt8], turn: UInt64) throws -> TurnMetrics {
         turnLock.lock()
         defer { turnLock.unlock() }
@@ -58,6 +61,7 @@ extension Party {
         guard tokens.count == options.batch * (config.sequence + 1) else {
             throw PCMoEError.invalidArgument("a turn takes \(options.batch) × \(config.sequence + 1) bytes; got \(tokens.count).")
         }
+        try checkTurnNumber(turn)
         let (pass, norm) = try computeGradients(tokens: tokens, turn: turn)
         clipGradients(backboneOptimizer.gradients, maxNorm: options.clipNorm, norm: norm)
         let globalStep = UInt64(expertSteps + 1)
@@ -68,6 +72,20 @@ extension Party {
                                   crossEntropy: pass.crossEntropy, learningRate: rate, backboneGradientNorm: norm)
         Log.write(.info, "party \(id) finished turn \(turn) (global step \(globalStep)): loss \(pass.loss).")
         return metrics
+    }
+
+    /// Refuses a turn this party's shard has already seen stepped, and a turn
+    /// beyond the run's length, whose learning rate the schedule does not define.
+    private func checkTurnNumber(_ turn: UInt64) throws {
+        let (steps, lastTurn) = shard.lock.withLock { (shard.optimizer.stepCount, shard.lastSteppedTurn) }
+        guard turn > lastTurn else {
+            throw PCMoEError.invalidArgument("turn \(turn) is not after turn \(lastTurn), the last turn of this session "
+                                                 + "that completed; number each turn above every turn before it.")
+        }
+        guard steps < options.steps else {
+            throw PCMoEError.invalidArgument("the run's \(options.steps) steps are all taken; create the parties with "
+                                                 + "more steps to train longer.")
+        }
     }
 
     /// Runs the forward and backward of a turn: backbone gradients here,
@@ -107,9 +125,12 @@ extension Party {
         } catch {
             localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(error)")
         }
-        for (call, reply) in zip(calls, try finishCalls(calls)) {
+        // Once the steps are sent, the turn commits: a cancel must not let
+        // the next turn start before every owner has stepped, or that turn
+        // would compute its global step from a stale count.
+        for (call, reply) in zip(calls, try finishCalls(calls, cancellable: false)) {
             guard case .stepReply(let body) = reply, body.turn == turn, body.globalStep == globalStep else {
-                throw PCMoEError.peer("party \(call.peer) answered the step of turn \(turn) with a \(reply.name) "
+                throw PCMoEError.peer("party \(call.peer) answered the step of turn \(turn) with \(reply.nameWithArticle) "
                                           + "that does not match it.")
             }
         }
@@ -149,6 +170,7 @@ extension Party {
     /// Makes the turn or evaluation running now stop soon with
     /// ``PCMoEError/cancelled(_:)``: a turn stops waiting for its replies and
     /// is aborted everywhere, an evaluation stops before its next batch.
+    /// A turn whose steps are already sent completes and is not cancelled.
     /// A cancel while neither runs has no effect on the next one.
     /// Thread-safe; meant to be called from another thread.
     public func cancel() {

@@ -37,19 +37,19 @@ final class PendingCalls: @unchecked Sendable {
         return true
     }
 
-    /// Waits until request `id` has its reply, `deadline` passes or
-    /// ``cancel()`` is called, then forgets the request.
-    func wait(id: UInt64, until deadline: Date) -> Outcome {
+    /// Waits until request `id` has its reply, `deadline` passes or, when
+    /// `cancellable`, ``cancel()`` is called; then forgets the request.
+    func wait(id: UInt64, until deadline: Date, cancellable: Bool = true) -> Outcome {
         condition.lock()
         defer {
             waiting[id] = nil
             condition.unlock()
         }
-        while waiting[id]?.reply == nil && !cancelled {
+        while waiting[id]?.reply == nil && !(cancellable && cancelled) {
             if !condition.wait(until: deadline) { break }
         }
         if let reply = waiting[id]?.reply { return .reply(reply) }
-        return cancelled ? .cancelled : .timedOut
+        return cancellable && cancelled ? .cancelled : .timedOut
     }
 
     /// Makes every wait, now and until ``resetCancel()``, return `.cancelled`.

@@ -50,8 +50,11 @@ public enum PartyCheckpoint {
     /// - Throws: ``PCMoEError/invalidCheckpoint(_:)`` naming the first field
     ///   that differs, or a missing, misshapen or non-finite tensor, and
     ///   ``PCMoEError/io(_:)`` when reading fails.
+    /// `check` sees the metadata before anything changes and may throw to
+    /// refuse the file.
     @discardableResult
-    public static func load(into party: Party, from path: String) throws -> [String: String] {
+    public static func load(into party: Party, from path: String,
+                            check: ([String: String]) throws -> Void = { _ in }) throws -> [String: String] {
         let file = try SafeTensorsFile.read(path: path)
         let meta = file.metadata
         try checkHeader(meta, party: party, path: path)
@@ -59,6 +62,13 @@ public enum PartyCheckpoint {
               let lastTurn = meta["last_stepped_turn"].flatMap(UInt64.init) else {
             throw PCMoEError.invalidCheckpoint("\(path) has no valid step counters in its metadata.")
         }
+        // Every turn steps every shard once and its own party's backbone
+        // once, and turn numbers rise by at least one per completed turn.
+        guard expertSteps <= party.options.steps, backboneSteps <= expertSteps, lastTurn >= UInt64(expertSteps) else {
+            throw PCMoEError.invalidCheckpoint("\(path) has inconsistent step counters (backbone \(backboneSteps), "
+                                                   + "experts \(expertSteps), last turn \(lastTurn)); the file is damaged or edited.")
+        }
+        try check(meta)
         let targets = party.checkpointTensors
         var loaded: [Tensor] = []
         for (name, tensor) in targets {

@@ -10,7 +10,7 @@ import Foundation
 /// ```json
 /// {
 ///   "party": {"id": 0, "party_count": 3, "session": 42, "wire_type": "bf16",
-///             "call_timeout": 120, "backbone_seed": 7},
+///             "call_timeout_seconds": 120, "backbone_seed": 7},
 ///   "model": {"d_model": 64, "n_heads": 4, "n_layers": 2, "n_experts": 6,
 ///             "top_k": 2, "expert_hidden": 128, "seq_len": 32},
 ///   "training": {"steps": 300, "batch": 8, "learning_rate": 0.002,
@@ -41,13 +41,19 @@ public struct PartyConfig: Equatable, Sendable {
         self.data = data
     }
 
-    /// Reads a party configuration file.
+    /// Reads and validates a party configuration file.
     /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be read and
     ///   ``PCMoEError/invalidArgument(_:)`` naming the file and the first
     ///   bad key or value.
     public static func load(path: String) throws -> PartyConfig {
         let url = URL(fileURLWithPath: path)
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            throw PCMoEError.io("the party configuration \(path) does not exist or cannot be read; check the path.")
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw PCMoEError.invalidArgument("the party configuration \(path) is not a regular file; give the path of a JSON file.")
+        }
+        let size = attributes[.size] as? Int ?? 0
         guard size <= maxFileBytes else {
             throw PCMoEError.invalidArgument("the party configuration \(path) has \(size) bytes; the limit is \(maxFileBytes).")
         }
@@ -58,6 +64,11 @@ public struct PartyConfig: Equatable, Sendable {
             throw PCMoEError.io("the party configuration \(path) cannot be read: \(error.localizedDescription)")
         }
         var config = try parse(bytes, name: path)
+        do {
+            try config.validate()
+        } catch let error as PCMoEError {
+            throw PCMoEError.invalidArgument("the party configuration \(path) is invalid: \(error.message)")
+        }
         let folder = url.deletingLastPathComponent()
         config.data = config.data.map { $0.hasPrefix("/") ? $0 : folder.appendingPathComponent($0).path }
         return config
@@ -103,7 +114,7 @@ private func describe(_ error: DecodingError) -> String {
     }
     switch error {
     case .typeMismatch(let type, let context):
-        return "\(path(context)) must be \(typeName(type)); \(context.debugDescription)"
+        return "\(path(context)) must be \(typeName(type))."
     case .valueNotFound(let type, let context):
         return "\(path(context)) is null; it must be \(typeName(type))."
     case .keyNotFound(let key, _):
@@ -118,9 +129,13 @@ private func describe(_ error: DecodingError) -> String {
 private func typeName(_ type: Any.Type) -> String {
     switch type {
     case is Int.Type, is UInt64.Type: return "an integer"
-    case is Double.Type: return "a number"
+    case is Double.Type, is Decimal.Type: return "a number"
     case is String.Type: return "a string"
-    default: return "a \(type)"
+    default:
+        let name = String(describing: type)
+        if name.hasPrefix("Array") { return "a list" }
+        if name.hasPrefix("Dictionary") { return "an object" }
+        return "a \(name)"
     }
 }
 
@@ -157,7 +172,7 @@ private struct PartySection: Decodable {
     var id: Int?, partyCount: Int?, session: UInt64?, wireType: String?, callTimeout: Double?, backboneSeed: UInt64?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, partyCount = "party_count", session, wireType = "wire_type", callTimeout = "call_timeout"
+        case id, partyCount = "party_count", session, wireType = "wire_type", callTimeout = "call_timeout_seconds"
         case backboneSeed = "backbone_seed"
     }
 

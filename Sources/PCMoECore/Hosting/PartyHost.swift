@@ -56,6 +56,7 @@ public final class PartyHost: @unchecked Sendable {
     private var corpus: Corpus?
     private var turns = 0
     private var lastTurn: TurnMetrics?
+    private var joined = false
 
     /// Creates the party and loads `config.data` when it names any files.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` for bad settings and the
@@ -92,6 +93,21 @@ public final class PartyHost: @unchecked Sendable {
         Log.write(.info, "party \(party.id) loaded \(corpus.bytes.count) bytes of training text from \(corpus.name).")
     }
 
+    /// Greets every other party and checks that they run the same session;
+    /// see ``Party/join()``. Turns and evaluations need it first when the
+    /// session has more than one party.
+    public func join() throws {
+        try party.join()
+        lock.withLock { joined = true }
+    }
+
+    /// Throws unless ``join()`` succeeded or the party is alone in its session.
+    private func requireJoined() throws {
+        guard party.settings.partyCount > 1, !lock.withLock({ joined }) else { return }
+        throw PCMoEError.invalidArgument("party \(party.id) has not joined its session; join before its first turn "
+                                             + "or evaluation, so that a mismatched peer is found first.")
+    }
+
     /// Takes training turn `turn` (the global turn number, from 1) on the
     /// next batch of this party's data.
     ///
@@ -99,11 +115,12 @@ public final class PartyHost: @unchecked Sendable {
     /// seed, the party id and n, so a run resumed from a checkpoint draws the
     /// batches an uninterrupted one would.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` before any data is
-    ///   loaded, and the errors of ``Party/trainTurn(tokens:turn:)``.
+    ///   loaded or before ``join()``, and the errors of ``Party/trainTurn(tokens:turn:)``.
     public func trainTurn(_ turn: UInt64) throws -> TurnMetrics {
         guard let (sampler, n) = lock.withLock({ corpus.map { (sampler(for: $0), turns + 1) } }) else {
             throw PCMoEError.invalidArgument("party \(party.id) has no training data; load some before its first turn.")
         }
+        try requireJoined()
         let metrics = try party.trainTurn(tokens: sampler.batch(step: n), turn: turn)
         let sink = lock.withLock { () -> (@Sendable (HostProgress) -> Void)? in
             turns = n
@@ -131,8 +148,10 @@ public final class PartyHost: @unchecked Sendable {
     }
 
     /// Scores `bytes` with this party's model, reporting progress per batch.
-    /// - Throws: the errors of ``Party/evaluate(_:maxWindows:isCancelled:progress:)``.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` before ``join()``, and
+    ///   the errors of ``Party/evaluate(_:maxWindows:isCancelled:progress:)``.
     public func evaluate(bytes: ArraySlice<UInt8>, maxWindows: Int? = nil) throws -> EvaluationResult {
+        try requireJoined()
         if let maxWindows, maxWindows <= 0 {
             throw PCMoEError.invalidArgument("the window limit is \(maxWindows); give a positive number, or none for all.")
         }
@@ -165,13 +184,21 @@ public final class PartyHost: @unchecked Sendable {
     /// warning when the loaded data differs from the data it was saved with.
     /// See ``PartyCheckpoint/load(into:from:)``.
     public func load(from path: String) throws {
-        let meta = try PartyCheckpoint.load(into: party, from: path)
+        let meta = try PartyCheckpoint.load(into: party, from: path) { meta in
+            let turns = meta["turns_taken"].flatMap { Int($0) } ?? -1
+            let backboneSteps = meta["backbone_steps"].flatMap { Int($0) } ?? 0
+            guard (0...backboneSteps).contains(turns) else {
+                throw PCMoEError.invalidCheckpoint("\(path) records \(meta["turns_taken"] ?? "no") turns taken for "
+                                                       + "\(backboneSteps) backbone steps; the file is damaged or edited.")
+            }
+        }
         let recorded = meta["turns_taken"].flatMap { Int($0) } ?? 0
         let corpus: Corpus? = lock.withLock {
             turns = max(recorded, 0)
             lastTurn = nil
             return self.corpus
         }
+        Log.write(.info, "party \(party.id) loaded its checkpoint \(path), taken after \(max(recorded, 0)) turns.")
         if let corpus, meta["data_fnv1a64"] != String(fnv1a64(corpus.train)) {
             Log.write(.warning, "party \(party.id) loaded \(path), which was trained on other data than the data loaded now.")
         }

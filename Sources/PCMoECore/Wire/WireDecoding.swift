@@ -3,6 +3,16 @@ import CPCMoEWire
 extension ErrorReply: Error {}
 
 extension Envelope {
+    /// Checks a frame's length before anything reads it.
+    /// - Throws: ``ErrorReply`` with code ``WireErrorCode/malformed`` when
+    ///   `count` is above `maxBytes`.
+    public static func checkFrameSize(_ count: Int, maxBytes: Int) throws {
+        guard count <= maxBytes else {
+            throw ErrorReply(code: .malformed,
+                             message: "the frame has \(count) bytes; the largest this party accepts is \(maxBytes).")
+        }
+    }
+
     /// Parses bytes received from a peer.
     ///
     /// The length is checked against `maxBytes` before protobuf-c sees the
@@ -12,10 +22,7 @@ extension Envelope {
     ///   oversized frame, bytes that are not an Envelope, an envelope without
     ///   a message or a tensor of an unknown dtype.
     public static func decode(_ bytes: [UInt8], maxBytes: Int) throws -> Envelope {
-        guard bytes.count <= maxBytes else {
-            throw ErrorReply(code: .malformed,
-                             message: "the frame has \(bytes.count) bytes; the largest this party accepts is \(maxBytes).")
-        }
+        try checkFrameSize(bytes.count, maxBytes: maxBytes)
         let parsed = bytes.withUnsafeBufferPointer { pcmoe__v1__envelope__unpack(nil, $0.count, $0.baseAddress) }
         guard let parsed else {
             throw ErrorReply(code: .malformed, message: "the \(bytes.count) bytes are not a valid pcmoe.v1.Envelope.")

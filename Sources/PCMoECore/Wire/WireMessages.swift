@@ -162,6 +162,11 @@ public enum MessageBody: Equatable, Sendable {
     }
 
     /// The message name used in errors and docs.
+    /// ``name`` with its indefinite article, for sentences.
+    public var nameWithArticle: String {
+        ("AEIOU".contains(name.first ?? "x") ? "an " : "a ") + name
+    }
+
     public var name: String {
         switch self {
         case .hello: return "Hello"
