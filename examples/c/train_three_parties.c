@@ -88,6 +88,11 @@ static void *run_party(void *argument) {
         pthread_cond_broadcast(&s->changed);
         pthread_mutex_unlock(&s->lock);
     }
+    /* Evaluate only after every party's last turn, so that no expert
+     * changes while this party scores its held-out text. */
+    pthread_mutex_lock(&s->lock);
+    while (s->next_turn <= (uint64_t)s->rounds * PARTIES && !s->failed) pthread_cond_wait(&s->changed, &s->lock);
+    pthread_mutex_unlock(&s->lock);
     if (self->ok) {
         self->ok = check(pcmoe_party_evaluate(self->party, 32, &self->evaluation, sizeof self->evaluation), "evaluate");
     }
