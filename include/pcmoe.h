@@ -237,7 +237,7 @@ pcmoe_status pcmoe_party_create(const pcmoe_party_params *params, pcmoe_party **
  * paths are taken from the file's folder. On failure *party is set to NULL.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers;
  * PCMOE_ERROR_INVALID_CONFIG for a file that cannot be read, is not JSON,
- * or holds an unknown key or a bad value; PCMOE_ERROR_INVALID_DATA and
+ * or contains an unknown key or a bad value; PCMOE_ERROR_INVALID_DATA and
  * PCMOE_ERROR_IO for its training data. Thread-safe.
  */
 pcmoe_status pcmoe_party_create_from_config(const char *path, pcmoe_party **party);
@@ -299,7 +299,7 @@ pcmoe_status pcmoe_party_set_transport(pcmoe_party *party, pcmoe_send_fn send, v
 /* A message produced by the library: free it with pcmoe_message_free. */
 typedef struct pcmoe_message {
     /* The party it goes to, or -1 when the incoming bytes named no valid
-     * sender; a transport that knows the connection answers on it. */
+     * sender; a transport that knows the connection replies on it. */
     int32_t destination;
     /* The serialized envelope, allocated by the library; NULL when there
      * is nothing to send. */
@@ -317,8 +317,8 @@ typedef struct pcmoe_message {
  * known: an error reply, which the transport must deliver as usual.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or reply, or NULL
  * bytes with a nonzero size; PCMOE_ERROR_BAD_MESSAGE when the message was
- * malformed, too large, from another session or refused (the message says
- * why; *reply may still hold the error reply to send).
+ * malformed, too large, from another session or refused (the message gives
+ * the reason; *reply may still contain the error reply to send).
  * Thread-safe: may run on any thread, concurrently with every other call
  * on this party except pcmoe_party_destroy. It must run while this party's
  * own turn waits for replies, so deliver messages on another thread.
@@ -356,7 +356,8 @@ pcmoe_status pcmoe_hub_attach(pcmoe_hub *hub, pcmoe_party *party);
 
 /*
  * Releases the caller's reference to the hub. Parties attached to it keep
- * using it until they are destroyed. NULL is allowed.
+ * using it until they are destroyed. NULL is allowed. Thread-safe; the hub
+ * handle must not be used afterwards.
  */
 void pcmoe_hub_destroy(pcmoe_hub *hub);
 
@@ -371,8 +372,9 @@ void pcmoe_hub_destroy(pcmoe_hub *hub);
  * evaluations are refused until this succeeded.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or a party without
  * a transport (in a session of more than one party); PCMOE_ERROR_PEER
- * naming the first party that differs (and the field) or does not answer
- * in time.
+ * naming the first party that differs (and the field) or does not reply
+ * in time. Not thread-safe with other calls on this party except
+ * pcmoe_party_handle_message, pcmoe_party_metrics and pcmoe_party_cancel.
  */
 pcmoe_status pcmoe_party_join(pcmoe_party *party);
 
@@ -407,7 +409,7 @@ typedef struct pcmoe_turn_result {
  * a session whose steps are all taken (checked before anything is sent);
  * PCMOE_ERROR_BUFFER_TOO_SMALL for a result size below the first version;
  * PCMOE_ERROR_PEER naming the party and layer that refused or did not
- * answer (the turn is then aborted everywhere, which waits up to one more
+ * reply (the turn is then aborted everywhere, which waits up to one more
  * call timeout for the owners' acknowledgements); PCMOE_ERROR_NON_FINITE;
  * PCMOE_ERROR_CANCELLED.
  * One turn or evaluation at a time per party.
@@ -428,7 +430,7 @@ typedef struct pcmoe_evaluation {
 /*
  * Scores the held-out tenth of this party's data with its model (its own
  * backbone, every party's experts) in windows of seq_len + 1 bytes, at most
- * `max_windows` of them (0: all). Owners answer these requests without
+ * `max_windows` of them (0: all). Owners serve these requests without
  * keeping anything. Reports progress per batch; pcmoe_party_cancel stops
  * it. Fills `result_size` bytes of *result.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers, no data loaded
@@ -443,7 +445,8 @@ pcmoe_status pcmoe_party_evaluate(pcmoe_party *party, uint64_t max_windows, pcmo
 /*
  * Scores `size` bytes at `bytes` as pcmoe_party_evaluate does.
  * Errors: as pcmoe_party_evaluate, and PCMOE_ERROR_INVALID_DATA for a
- * text shorter than seq_len + 1 bytes.
+ * text shorter than seq_len + 1 bytes or larger than 1 GiB.
+ * One turn or evaluation at a time per party.
  */
 pcmoe_status pcmoe_party_evaluate_bytes(pcmoe_party *party, const uint8_t *bytes, size_t size,
                                         uint64_t max_windows, pcmoe_evaluation *result, size_t result_size);
@@ -492,7 +495,7 @@ pcmoe_status pcmoe_party_set_progress_callback(pcmoe_party *party, pcmoe_progres
 /* ------------------------------------------------------------------ */
 
 /*
- * Writes what this party holds (backbone, own experts, both optimizers'
+ * Writes what this party owns (backbone, own experts, both optimizers'
  * state, step counters, turns taken and a fingerprint of its data) to a
  * safetensors file at `path`, atomically: a failed save leaves an existing
  * file as it was. Nothing of other parties is written.

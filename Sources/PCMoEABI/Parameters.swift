@@ -14,7 +14,7 @@ enum FirstVersion {
 /// as garbage.
 let maxStructSize = 4096
 
-/// The defaults of pcmoe_party_params, taken from the core's defaults.
+/// Returns the defaults of pcmoe_party_params, taken from the core's defaults.
 func defaultParams() -> pcmoe_party_params {
     let model = ModelConfig()
     let training = TrainingOptions()
@@ -59,7 +59,7 @@ func readParams(_ pointer: UnsafePointer<pcmoe_party_params>) throws -> pcmoe_pa
     return params
 }
 
-/// The core configuration that params describe.
+/// Converts params to the core configuration they describe.
 func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
     var settings = PartySettings(id: Int(p.party_id), partyCount: Int(p.party_count), session: p.session)
     guard let wireType = WireDType(rawValue: Int(p.wire_type)) else {

@@ -96,7 +96,7 @@ public func abiPartyEvaluateBytes(_ party: OpaquePointer?, _ data: UnsafePointer
     }
 }
 
-/// A window limit from C, where 0 means none.
+/// Converts a window limit from C, where 0 means none.
 private func windows(_ limit: UInt64) -> Int? {
     limit == 0 ? nil : Int(clamping: limit)
 }

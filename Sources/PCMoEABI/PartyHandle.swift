@@ -1,7 +1,7 @@
 import CPCMoEABI
 import PCMoECore
 
-/// What a pcmoe_party handle points to: the core's party host.
+/// The object behind a pcmoe_party handle: the core's party host.
 final class PartyHandle {
     let host: PartyHost
 
@@ -9,12 +9,12 @@ final class PartyHandle {
         self.host = host
     }
 
-    /// A new handle that owns one reference to `host`.
+    /// Creates a handle that owns one reference to `host`.
     static func retained(_ host: PartyHost) -> OpaquePointer {
         OpaquePointer(Unmanaged.passRetained(PartyHandle(host)).toOpaque())
     }
 
-    /// The host behind a handle; throws for NULL.
+    /// Returns the host behind a handle, or throws for NULL.
     static func host(_ handle: OpaquePointer?) throws -> PartyHost {
         let pointer = try required(handle, "party")
         return Unmanaged<PartyHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue().host
@@ -26,7 +26,7 @@ final class PartyHandle {
     }
 }
 
-/// What a pcmoe_hub handle points to: the core's in-process transport.
+/// The object behind a pcmoe_hub handle: the core's in-process transport.
 final class HubHandle {
     let transport: InProcessTransport
 

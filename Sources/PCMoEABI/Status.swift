@@ -37,7 +37,7 @@ enum LastError {
     }
 }
 
-/// A static C string from a string literal.
+/// Returns a string literal as a static C string.
 func cString(_ text: StaticString) -> UnsafePointer<CChar> {
     UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
 }
@@ -66,7 +66,7 @@ private func fail(_ status: pcmoe_status, _ message: String) -> pcmoe_status {
     return status
 }
 
-/// The status code of each core error.
+/// Maps each core error to its status code.
 func status(of error: PCMoEError) -> pcmoe_status {
     switch error {
     case .invalidArgument: return PCMOE_ERROR_INVALID_ARGUMENT
@@ -85,7 +85,7 @@ func required<T>(_ pointer: T?, _ name: String) throws -> T {
     return pointer
 }
 
-/// A host buffer without copying; NULL is allowed only with size 0.
+/// Wraps a host buffer without copying it. NULL is allowed only with size 0.
 func buffer(_ pointer: UnsafePointer<UInt8>?, _ size: Int, _ name: String) throws -> UnsafeBufferPointer<UInt8> {
     guard size >= 0 else {
         throw ABIError.invalid("the size of \(name), \(UInt(bitPattern: size)), is larger than the address space.")
@@ -104,7 +104,7 @@ func bytes(_ pointer: UnsafePointer<UInt8>?, _ size: Int, _ name: String, limit:
     return Array(try buffer(pointer, size, name))
 }
 
-/// A C string argument as a Swift string.
+/// Converts a C string argument to a Swift string.
 func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
     String(cString: try required(pointer, name))
 }

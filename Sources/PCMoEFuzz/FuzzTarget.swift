@@ -52,7 +52,7 @@ func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         fatalError("status \(status.rawValue) for a \(size)-byte message: \(String(cString: abiLastError()))")
     }
     if status == PCMOE_ERROR_BAD_MESSAGE && abiLastError().pointee == 0 {
-        fatalError("a refused message left no error message")
+        fatalError("a rejected message left pcmoe_last_error() empty")
     }
     if reply.bytes != nil && !(-1..<Int32(FuzzSession.partyCount)).contains(reply.destination) {
         fatalError("a reply addressed to party \(reply.destination)")

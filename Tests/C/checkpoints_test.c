@@ -59,7 +59,8 @@ void test_checkpoints(void) {
     CHECK(evaluate(parties[0]) == saved);
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, sizeof m), PCMOE_OK);
-    CHECK(m.turns == 2 && m.expert_steps == 6);
+    CHECK(m.turns == 2);
+    CHECK(m.expert_steps == 6);
     take_round(parties, 2, again);
     CHECK(memcmp(first, again, sizeof first) == 0);
 

@@ -45,7 +45,8 @@ void test_library(void) {
     pthread_t thread;
     CHECK(pthread_create(&thread, NULL, read_error_in_thread, &other) == 0);
     pthread_join(thread, NULL);
-    CHECK(other != NULL && other[0] == '\0');
+    CHECK(other != NULL);
+    CHECK(other[0] == '\0');
     CHECK(pcmoe_last_error()[0] != '\0');
     CHECK_STATUS(pcmoe_set_threads(1025), PCMOE_ERROR_INVALID_ARGUMENT);
     uint32_t before = pcmoe_threads();
@@ -60,7 +61,8 @@ void test_library(void) {
     CHECK_STATUS(pcmoe_set_log_callback(5, record_log, &record), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, record_log, &record), PCMOE_OK);
     CHECK_STATUS(pcmoe_set_threads(0), PCMOE_ERROR_INVALID_ARGUMENT);
-    CHECK(record.count == 1 && record.worst_level == PCMOE_LOG_DEBUG);
+    CHECK(record.count == 1);
+    CHECK(record.worst_level == PCMOE_LOG_DEBUG);
     CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_ERROR, record_log, &record), PCMOE_OK);
     CHECK_STATUS(pcmoe_set_threads(0), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK(record.count == 1);

@@ -11,7 +11,9 @@ void test_messages(void) {
     const uint8_t junk[4] = {0xff, 0x01, 0x02, 0x03};
 
     CHECK_STATUS(pcmoe_party_handle_message(NULL, junk, 4, &reply), PCMOE_ERROR_INVALID_ARGUMENT);
-    CHECK(reply.bytes == NULL && reply.size == 0 && reply.destination == -1);
+    CHECK(reply.bytes == NULL);
+    CHECK(reply.size == 0);
+    CHECK(reply.destination == -1);
     CHECK_STATUS(pcmoe_party_handle_message(party, junk, 4, NULL), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_handle_message(party, NULL, 4, &reply), PCMOE_ERROR_INVALID_ARGUMENT);
 
@@ -27,7 +29,8 @@ void test_messages(void) {
         }
         pcmoe_status status = pcmoe_party_handle_message(party, bytes, size, &reply);
         refused += status == PCMOE_ERROR_BAD_MESSAGE && pcmoe_last_error()[0] != '\0';
-        CHECK(reply.destination >= -1 && reply.destination < TEST_PARTIES);
+        CHECK(reply.destination >= -1);
+        CHECK(reply.destination < TEST_PARTIES);
         pcmoe_message_free(&reply);
     }
     CHECK(refused == 200);
@@ -54,7 +57,9 @@ void test_messages(void) {
 
     /* Freeing is idempotent and accepts NULL. */
     pcmoe_message_free(&reply);
-    CHECK(reply.bytes == NULL && reply.size == 0 && reply.destination == -1);
+    CHECK(reply.bytes == NULL);
+    CHECK(reply.size == 0);
+    CHECK(reply.destination == -1);
     pcmoe_message_free(NULL);
     pcmoe_party_destroy(party);
 }

@@ -18,9 +18,15 @@ static void test_params(void) {
     CHECK_STATUS(pcmoe_party_default_params(&params, 4), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_default_params(&params, sizeof params), PCMOE_OK);
     CHECK(params.struct_size == sizeof params);
-    CHECK(params.d_model == 256 && params.n_experts == 8 && params.top_k == 2 && params.batch == 16);
-    CHECK(params.party_count == 1 && params.session == 1 && params.wire_type == PCMOE_WIRE_F32);
-    CHECK(params.use_backbone_seed == 0 && params.call_timeout_seconds == 120);
+    CHECK(params.d_model == 256);
+    CHECK(params.n_experts == 8);
+    CHECK(params.top_k == 2);
+    CHECK(params.batch == 16);
+    CHECK(params.party_count == 1);
+    CHECK(params.session == 1);
+    CHECK(params.wire_type == PCMOE_WIRE_F32);
+    CHECK(params.use_backbone_seed == 0);
+    CHECK(params.call_timeout_seconds == 120);
 
     pcmoe_party *party = NULL;
     CHECK_STATUS(pcmoe_party_create(NULL, &party), PCMOE_ERROR_INVALID_ARGUMENT);
@@ -110,7 +116,9 @@ static void test_config_files(void) {
     CHECK_STATUS(pcmoe_party_create_from_config(path, &party), PCMOE_OK);
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(party, &m, sizeof m), PCMOE_OK);
-    CHECK(m.party_id == 1 && m.party_count == 3 && m.train_bytes + m.validation_bytes == 2000);
+    CHECK(m.party_id == 1);
+    CHECK(m.party_count == 3);
+    CHECK(m.train_bytes + m.validation_bytes == 2000);
     pcmoe_party_destroy(party);
 }
 

@@ -44,7 +44,10 @@ static void test_loss_falls(pcmoe_party **parties, progress_record *record) {
             uint64_t turn = (uint64_t)round * TEST_PARTIES + i + 1;
             pcmoe_turn_result r;
             CHECK_STATUS(pcmoe_party_train_turn(parties[i], turn, &r, sizeof r), PCMOE_OK);
-            CHECK(r.turn == turn && r.global_step == turn && isfinite(r.loss) && r.learning_rate > 0);
+            CHECK(r.turn == turn);
+            CHECK(r.global_step == turn);
+            CHECK(isfinite(r.loss));
+            CHECK(r.learning_rate > 0);
             if (round == 0) first += r.loss;
             if (round == ROUNDS - 1) last += r.loss;
         }
@@ -67,8 +70,12 @@ static void test_results_and_metrics(pcmoe_party **parties, progress_record *rec
     CHECK_STATUS(pcmoe_party_evaluate(parties[0], 0, &e, 4), PCMOE_ERROR_BUFFER_TOO_SMALL);
     CHECK_STATUS(pcmoe_party_evaluate(NULL, 0, &e, sizeof e), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_evaluate(parties[0], 3, &e, sizeof e), PCMOE_OK);
-    CHECK(e.tokens == 3 * 16 && isfinite(e.loss) && fabs(e.bits_per_byte - e.loss / log(2.0)) < 1e-9);
-    CHECK(record->evaluations == 1 && record->last_done == 3 && record->last_total == 3);
+    CHECK(e.tokens == 3 * 16);
+    CHECK(isfinite(e.loss));
+    CHECK(fabs(e.bits_per_byte - e.loss / log(2.0)) < 1e-9);
+    CHECK(record->evaluations == 1);
+    CHECK(record->last_done == 3);
+    CHECK(record->last_total == 3);
 
     const uint8_t text[40] = "the cat sat on the mat. the cat sat on.";
     CHECK_STATUS(pcmoe_party_evaluate_bytes(parties[1], text, 40, 0, &e, sizeof e), PCMOE_OK);
@@ -82,12 +89,20 @@ static void test_results_and_metrics(pcmoe_party **parties, progress_record *rec
     CHECK_STATUS(pcmoe_party_metrics(NULL, &m, sizeof m), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_metrics(parties[0], NULL, sizeof m), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, sizeof m), PCMOE_OK);
-    CHECK(m.turns == ROUNDS + 1 && m.expert_steps == next && isfinite(m.last_loss));
-    CHECK(m.bytes_sent > 0 && m.bytes_received > 0 && m.messages_rejected == 0);
-    CHECK(m.peak_parameter_bytes > 0 && m.peak_gradient_bytes > 0 && m.peak_optimizer_bytes > 0);
-    CHECK(m.peak_activation_bytes > 0 && m.peak_served_activation_bytes > 0);
+    CHECK(m.turns == ROUNDS + 1);
+    CHECK(m.expert_steps == next);
+    CHECK(isfinite(m.last_loss));
+    CHECK(m.bytes_sent > 0);
+    CHECK(m.bytes_received > 0);
+    CHECK(m.messages_rejected == 0);
+    CHECK(m.peak_parameter_bytes > 0);
+    CHECK(m.peak_gradient_bytes > 0);
+    CHECK(m.peak_optimizer_bytes > 0);
+    CHECK(m.peak_activation_bytes > 0);
+    CHECK(m.peak_served_activation_bytes > 0);
     CHECK(m.peak_total_bytes >= m.peak_parameter_bytes + m.peak_optimizer_bytes);
-    CHECK(m.train_bytes == 2700 && m.validation_bytes == 300);
+    CHECK(m.train_bytes == 2700);
+    CHECK(m.validation_bytes == 300);
 }
 
 static void test_cancel(pcmoe_party **parties, progress_record *record) {

@@ -23,7 +23,7 @@ public enum PartyCheckpoint {
     public static func save(_ party: Party, to path: String, extra: [String: String] = [:]) throws {
         let tensors = party.checkpointTensors
         if let bad = tensors.first(where: { !$0.tensor.isFinite }) {
-            throw PCMoEError.nonFinite("\(path) was not written: \(bad.name) holds NaN or infinite values.")
+            throw PCMoEError.nonFinite("\(path) was not written: \(bad.name) contains NaN or infinite values.")
         }
         var metadata = extra
         let shard = party.shard.lock.withLock { (party.shard.optimizer.stepCount, party.shard.lastSteppedTurn) }
@@ -50,8 +50,8 @@ public enum PartyCheckpoint {
     /// - Throws: ``PCMoEError/invalidCheckpoint(_:)`` naming the first field
     ///   that differs, or a missing, misshapen or non-finite tensor, and
     ///   ``PCMoEError/io(_:)`` when reading fails.
-    /// `check` sees the metadata before anything changes and may throw to
-    /// refuse the file.
+    /// `check` receives the metadata before anything changes and may throw to
+    /// reject the file.
     @discardableResult
     public static func load(into party: Party, from path: String,
                             check: ([String: String]) throws -> Void = { _ in }) throws -> [String: String] {

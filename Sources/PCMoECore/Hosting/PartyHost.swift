@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a host sees of a long call while it runs.
+/// A progress report of a long call, sent to the host while the call runs.
 public struct HostProgress: Equatable, Sendable {
     /// The kind of work.
     public enum Stage: Int, Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// How important a log message is; lower values are more severe.
+/// The severity of a log message; lower values are more severe.
 public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
     /// A call failed, or a peer broke the protocol.
     case error = 1
@@ -14,7 +14,7 @@ public enum LogLevel: Int, Comparable, Sendable, CaseIterable {
     public static func < (a: LogLevel, b: LogLevel) -> Bool { a.rawValue < b.rawValue }
 }
 
-/// Where the library's log messages go. Silent until a sink is set.
+/// The destination of the library's log messages: silent until a sink is set.
 ///
 /// The library writes nothing to stdout or stderr by itself: a host that
 /// wants messages installs a sink with ``set(level:sink:)``. Thread-safe;
@@ -41,7 +41,7 @@ public enum Log {
     }
 
     /// True when a message of `level` would reach a sink, so callers can
-    /// skip building messages nobody reads.
+    /// skip building messages that no sink would receive.
     public static func enabled(_ level: LogLevel) -> Bool {
         state.lock.withLock { state.sink != nil && level <= state.level }
     }
