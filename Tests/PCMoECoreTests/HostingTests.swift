@@ -214,3 +214,20 @@ func partyCheckpointRejectsEditedCounters(key: String, value: String) throws {
     #expect(host.party.model.weights.named.map(\.tensor.values) == before)
     #expect(host.metrics.turns == 1)
 }
+
+@Test func partyCheckpointDetectsFiniteDamage() throws {
+    let folder = try TemporaryFolder()
+    let party = try Party(settings: PartySettings(id: 0, partyCount: 1, session: 1), config: tinyConfig(),
+                          options: collaborationOptions())
+    let path = folder.path + "/party.safetensors"
+    try PartyCheckpoint.save(party, to: path)
+    try PartyCheckpoint.load(into: party, from: path)
+
+    // Flip one bit of the first stored weight: the value stays finite.
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    bytes[8 + length] ^= 0x01
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    let message = errorMessage { try PartyCheckpoint.load(into: party, from: path) }
+    #expect(message?.contains("checksum") == true, "\(message ?? "no error")")
+}

@@ -6,8 +6,10 @@ import Foundation
 /// their model names, the AdamW moments of both as `optimizer.m.<name>` and
 /// `optimizer.v.<name>`, and metadata: `format` = "pcmoe-party-checkpoint",
 /// `format_version`, `config`, `training`, `party_id`, `party_count`,
-/// `session`, `backbone_steps`, `expert_steps`, `last_stepped_turn`, plus
-/// whatever the caller adds (a host records its data position there).
+/// `session`, `backbone_steps`, `expert_steps`, `last_stepped_turn`,
+/// `tensors_fnv1a64` (FNV-1a of every tensor's bytes in file order, to catch
+/// damage that leaves values finite), plus whatever the caller adds (a host
+/// records its data position there).
 public enum PartyCheckpoint {
     /// The version this build writes and the only one it reads.
     public static let formatVersion = 1
@@ -37,6 +39,7 @@ public enum PartyCheckpoint {
         metadata["backbone_steps"] = String(party.backboneOptimizer.stepCount)
         metadata["expert_steps"] = String(shard.0)
         metadata["last_stepped_turn"] = String(shard.1)
+        metadata["tensors_fnv1a64"] = String(fnv1a64(tensors.map(\.tensor)))
         try SafeTensors.write(path: path, tensors: tensors, metadata: metadata)
     }
 
@@ -78,6 +81,9 @@ public enum PartyCheckpoint {
                 throw PCMoEError.invalidCheckpoint("\(path) has NaN or infinite values in \(name).")
             }
             loaded.append(copy)
+        }
+        guard meta["tensors_fnv1a64"] == String(fnv1a64(loaded)) else {
+            throw PCMoEError.invalidCheckpoint("\(path) fails its checksum (tensors_fnv1a64); the file is damaged or edited.")
         }
         for ((_, tensor), copy) in zip(targets, loaded) { tensor.copy(from: copy) }
         party.backboneOptimizer.stepCount = backboneSteps
