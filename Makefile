@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # wire tests run, valgrind for the C tests, then the real corpora of the
 # demo and tests.
 DEB_PACKAGES = pkg-config libopenblas-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler \
-  valgrind fortunes dict-jargon dict-devil
+  libzmq3-dev valgrind fortunes dict-jargon dict-devil
 
 # libpcmoe.so: its version comes from include/pcmoe.h; the SONAME carries
 # the major version. It is built in a folder of its own, with the Swift

@@ -24,6 +24,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(name: "CMalloc"),
+        // libzmq is linked by name: its pkg-config file adds Kerberos
+        // include flags that SwiftPM rejects, and zmq.h needs none of them.
+        .systemLibrary(name: "CZMQ", providers: [.apt(["libzmq3-dev"])]),
         // The protobuf-c code generated from proto/pcmoe.proto by
         // `make proto`; checked in, and compared with a fresh generation by a test.
         .target(
@@ -32,7 +35,7 @@ let package = Package(
         ),
         .target(
             name: "PCMoECore",
-            dependencies: ["COpenBLAS", "CZlib", "CMalloc", "CPCMoEWire"]
+            dependencies: ["COpenBLAS", "CZlib", "CMalloc", "CPCMoEWire", "CZMQ"]
         ),
         // The C declarations of include/pcmoe.h, for the Swift side of the ABI.
         .systemLibrary(name: "CPCMoEABI"),

@@ -7,7 +7,7 @@ extension Party {
 
     /// Handles a message in a host's buffer as ``receive(_:)`` does, without
     /// copying a frame larger than ``maxFrameBytes``.
-    public func receive(_ buffer: UnsafeBufferPointer<UInt8>) -> Delivery {
+    public func receive(_ buffer: UnsafeBufferPointer<UInt8>, authenticatedSender: Int? = nil) -> Delivery {
         do {
             try Envelope.checkFrameSize(buffer.count, maxBytes: maxFrameBytes)
         } catch {
@@ -16,7 +16,7 @@ extension Party {
             reject(refusal.message)
             return Delivery(reply: answer(refusal, to: nil, requestID: 0), refusal: refusal.message)
         }
-        return receive(Array(buffer))
+        return receive(Array(buffer), authenticatedSender: authenticatedSender)
     }
 
     /// Handles bytes that arrived for this party: the reply to send, if
@@ -28,7 +28,11 @@ extension Party {
     /// request gets the reply it got the first time, computed once. A reply
     /// is matched to the request waiting for it; a reply nobody waits for is
     /// dropped and counted in ``traffic``. Thread-safe.
-    public func receive(_ bytes: [UInt8]) -> Delivery {
+    ///
+    /// `authenticatedSender` is the party a transport authenticated the
+    /// connection as; a message whose envelope names another sender is
+    /// rejected, so an allowed party cannot pose as another.
+    public func receive(_ bytes: [UInt8], authenticatedSender: Int? = nil) -> Delivery {
         countReceived(bytes.count)
         let envelope: Envelope
         do {
@@ -41,7 +45,7 @@ extension Party {
 
         let sender = Int(envelope.sender)
         let senderKnown = (0..<settings.partyCount).contains(sender) && sender != id
-        if let refusal = addressingError(envelope, senderKnown: senderKnown) {
+        if let refusal = addressingError(envelope, senderKnown: senderKnown, authenticatedSender: authenticatedSender) {
             reject(refusal.message)
             guard envelope.body.isRequest else { return Delivery(reply: nil, refusal: refusal.message) }
             let reply = answer(refusal, to: senderKnown ? sender : nil, requestID: envelope.requestID,
@@ -59,7 +63,11 @@ extension Party {
         return serve(envelope, bytes: bytes)
     }
 
-    private func addressingError(_ envelope: Envelope, senderKnown: Bool) -> ErrorReply? {
+    private func addressingError(_ envelope: Envelope, senderKnown: Bool, authenticatedSender: Int?) -> ErrorReply? {
+        if let authenticated = authenticatedSender, Int(envelope.sender) != authenticated {
+            return ErrorReply(code: .session, message: "the envelope names sender \(envelope.sender), but its connection "
+                                  + "authenticated as party \(authenticated).")
+        }
         if envelope.version != protocolVersion {
             return ErrorReply(code: .version, message: "the message speaks protocol version \(envelope.version); "
                                   + "party \(id) speaks version \(protocolVersion).")

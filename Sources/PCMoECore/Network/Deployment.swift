@@ -1,0 +1,69 @@
+import Foundation
+
+/// The parties of a network session: for each, its id, the ZeroMQ endpoint
+/// it binds, and its CURVE public key. The file is the allow-list: only
+/// these keys may connect, and each key speaks only for its own party.
+///
+/// ```json
+/// {"session": 42,
+///  "parties": [{"id": 0, "endpoint": "tcp://127.0.0.1:5550", "public_key": "<40 Z85 characters>"}, ...]}
+/// ```
+public struct Deployment: Equatable, Sendable {
+    /// One party's entry.
+    public struct Member: Equatable, Sendable {
+        /// The party id, 0 ..< party count.
+        public var id: Int
+        /// The endpoint the party binds and the others connect to, such as tcp://127.0.0.1:5550.
+        public var endpoint: String
+        /// The party's CURVE public key (Z85).
+        public var publicKey: String
+
+        /// Creates an entry from its parts.
+        public init(id: Int, endpoint: String, publicKey: String) {
+            self.id = id
+            self.endpoint = endpoint
+            self.publicKey = publicKey
+        }
+    }
+
+    /// The session id every party uses.
+    public var session: UInt64
+    /// The parties, by id.
+    public var members: [Member]
+
+    /// Creates a deployment from its parts and checks it.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for ids that are not
+    ///   0 ..< n in order, a repeated endpoint or key, an invalid key, or session 0.
+    public init(session: UInt64, members: [Member]) throws {
+        self.session = session
+        self.members = members
+        try validate()
+    }
+
+    private func validate() throws {
+        guard session != 0 else { throw PCMoEError.invalidArgument("the deployment's session is 0; pick any other value.") }
+        guard (1...PartySettings.maxParties).contains(members.count) else {
+            throw PCMoEError.invalidArgument("the deployment lists \(members.count) parties; it must list 1 to \(PartySettings.maxParties).")
+        }
+        for (index, member) in members.enumerated() {
+            guard member.id == index else {
+                throw PCMoEError.invalidArgument("the deployment's party at position \(index) has id \(member.id); list the parties by id from 0.")
+            }
+            try CurveKeyPair.checkKey(member.publicKey, what: "the public key of party \(member.id)")
+            guard member.endpoint.hasPrefix("tcp://") else {
+                throw PCMoEError.invalidArgument("party \(member.id)'s endpoint \(member.endpoint) is not tcp://HOST:PORT.")
+            }
+        }
+        if Set(members.map(\.endpoint)).count != members.count {
+            throw PCMoEError.invalidArgument("two parties of the deployment share an endpoint; give each its own.")
+        }
+        if Set(members.map(\.publicKey)).count != members.count {
+            throw PCMoEError.invalidArgument("two parties of the deployment share a public key; give each its own key pair.")
+        }
+    }
+
+    /// Returns the party whose public key is `key`, if any.
+    public func party(withKey key: String) -> Int? {
+        members.firstIndex { $0.publicKey == key }
+    }
+}

@@ -1,0 +1,132 @@
+import CZMQ
+import Foundation
+import Testing
+
+@testable import PCMoECore
+
+/// Three parties, each with its own ZeroMQ transport on a loopback port the
+/// system picks, joined by a deployment of fresh key pairs.
+private struct NetworkSession {
+    let parties: [Party]
+    let transports: [ZeroMQTransport]
+    let keys: [CurveKeyPair]
+    let deployment: Deployment
+
+    init(config: ModelConfig, options: TrainingOptions, session: UInt64 = 1) throws {
+        let keys = try (0..<3).map { _ in try CurveKeyPair.generate() }
+        let transports = try (0..<3).map { try ZeroMQTransport(id: $0, keys: keys[$0], endpoint: "tcp://127.0.0.1:*",
+                                                           allowedKeys: keys.map(\.publicKey)) }
+        let deployment = try Deployment(session: session, members: (0..<3).map {
+            Deployment.Member(id: $0, endpoint: transports[$0].boundEndpoint, publicKey: keys[$0].publicKey)
+        })
+        let parties = try (0..<3).map { id in
+            var settings = PartySettings(id: id, partyCount: 3, session: session)
+            settings.backboneSeed = options.seed
+            settings.callTimeout = 20
+            return try Party(settings: settings, config: config, options: options)
+        }
+        (self.keys, self.transports, self.deployment, self.parties) = (keys, transports, deployment, parties)
+        for (party, transport) in zip(parties, transports) { try transport.start(party, deployment: deployment) }
+        for party in parties { try party.join() }
+    }
+
+    func stop() {
+        for transport in transports { transport.stop() }
+    }
+}
+
+/// Two rounds of three turns; returns every loss.
+private func twoRounds(_ parties: [Party]) throws -> [Double] {
+    var losses: [Double] = []
+    for turn in 1...UInt64(6) {
+        let party = parties[Int(turn - 1) % 3]
+        let tokens = randomTokens(tinyConfig(experts: 6), batch: 2, seed: turn)
+        losses.append(try party.trainTurn(tokens: tokens, turn: turn).loss)
+    }
+    return losses
+}
+
+@Test func zeroMQMatchesInProcessBitwise() throws {
+    let config = tinyConfig(experts: 6)
+    let network = try NetworkSession(config: config, options: collaborationOptions())
+    defer { network.stop() }
+    let local = try InProcessSession(partyCount: 3, config: config, options: collaborationOptions())
+    let overNetwork = try twoRounds(network.parties)
+    let inProcess = try twoRounds(local.parties)
+    #expect(overNetwork == inProcess)
+    #expect(network.parties.allSatisfy { $0.traffic.sent > 0 })
+    #expect(network.parties.allSatisfy { $0.traffic.received > 0 })
+    #expect(network.transports.allSatisfy { $0.rejectedConnections == 0 })
+}
+
+/// Connects a DEALER to `endpoint` as `client`, expecting the server key `serverKey`.
+private func rawClient(_ context: UnsafeMutableRawPointer, client: CurveKeyPair, serverKey: String,
+                       endpoint: String) throws -> ZeroMQSocket {
+    let socket = try ZeroMQSocket(context, type: ZMQ_DEALER)
+    try socket.set(ZMQ_CURVE_SERVERKEY, serverKey)
+    try socket.set(ZMQ_CURVE_PUBLICKEY, client.publicKey)
+    try socket.set(ZMQ_CURVE_SECRETKEY, client.secretKey)
+    try socket.connect(endpoint)
+    return socket
+}
+
+/// Sends `bytes` and waits up to `seconds` for a reply.
+private func exchange(_ socket: ZeroMQSocket, _ bytes: [UInt8], seconds: Double) -> [UInt8]? {
+    socket.send([bytes])
+    let deadline = Date(timeIntervalSinceNow: seconds)
+    while Date() < deadline {
+        var item = zmq_pollitem_t(socket: socket.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        if zmq_poll(&item, 1, 50) > 0, let (frames, _) = socket.receive() { return frames.last }
+    }
+    return nil
+}
+
+@Test func zeroMQAdmitsOnlyDeploymentKeys() throws {
+    let config = tinyConfig(experts: 6)
+    let network = try NetworkSession(config: config, options: collaborationOptions())
+    defer { network.stop() }
+    let context = zmq_ctx_new()!
+    defer { zmq_ctx_term(context) }
+    let hello = Hello(partyCount: 3, config: config, options: collaborationOptions())
+    let endpoint = network.deployment.members[0].endpoint
+    let serverKey = network.keys[0].publicKey
+
+    // Positive control: party 2's key, speaking as party 2, gets a Welcome.
+    let allowed = try rawClient(context, client: network.keys[2], serverKey: serverKey, endpoint: endpoint)
+    let asTwo = Envelope(session: 1, sender: 2, receiver: 0, requestID: 900, body: .hello(hello)).encoded()
+    let welcome = try #require(exchange(allowed, asTwo, seconds: 5))
+    guard case .welcome = try Envelope.decode(welcome, maxBytes: 1 << 20).body else {
+        Issue.record("expected a Welcome")
+        return
+    }
+
+    // The same key claiming to be party 1 is rejected.
+    let asOne = Envelope(session: 1, sender: 1, receiver: 0, requestID: 901, body: .hello(hello)).encoded()
+    let refusal = try #require(exchange(allowed, asOne, seconds: 5))
+    guard case .error(let error) = try Envelope.decode(refusal, maxBytes: 1 << 20).body else {
+        Issue.record("expected an ErrorReply")
+        return
+    }
+    #expect(error.message.contains("authenticated as party 2"))
+    allowed.close()
+
+    // A key outside the deployment gets nothing, and the refusal is counted.
+    let stranger = try rawClient(context, client: try CurveKeyPair.generate(), serverKey: serverKey, endpoint: endpoint)
+    #expect(exchange(stranger, asTwo, seconds: 1) == nil)
+    #expect(network.transports[0].rejectedConnections >= 1)
+    stranger.close()
+}
+
+@Test func keyFilesRequireOwnerOnlyMode() throws {
+    let folder = try TemporaryFolder()
+    let keys = try CurveKeyPair.generate()
+    try keys.write(prefix: folder.path + "/party0")
+    #expect(try CurveKeyPair.read(keyFile: folder.path + "/party0.key") == keys)
+    #expect(try CurveKeyPair.readPublicKey(folder.path + "/party0.pub") == keys.publicKey)
+    #expect(throws: PCMoEError.self) { try keys.write(prefix: folder.path + "/party0") }
+
+    chmod(folder.path + "/party0.key", 0o640)
+    let message = errorMessage { _ = try CurveKeyPair.read(keyFile: folder.path + "/party0.key") }
+    #expect(message?.contains("chmod 600") == true)
+    #expect(message?.contains(keys.secretKey) == false)
+}
