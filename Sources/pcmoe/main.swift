@@ -12,6 +12,7 @@ let mainHelp = """
                 baselines, and compare quality, memory, traffic and time
       eval      report a checkpoint's validation loss and bits per byte
       logits    write a checkpoint's next-byte logits for some bytes, as raw float32
+      keygen    make a CURVE key pair for one party of a network session
       help      show this text, or a command's options: pcmoe help train
 
     Run 'pcmoe COMMAND --help' for the options of a command.
@@ -32,6 +33,7 @@ let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
     "demo": (DemoCommand.help, DemoCommand.run),
     "eval": (EvalCommand.help, EvalCommand.run),
     "logits": (LogitsCommand.help, LogitsCommand.run),
+    "keygen": (KeygenCommand.help, KeygenCommand.run),
 ]
 
 var arguments = Array(CommandLine.arguments.dropFirst())

@@ -130,3 +130,35 @@ private func exchange(_ socket: ZeroMQSocket, _ bytes: [UInt8], seconds: Double)
     #expect(message?.contains("chmod 600") == true)
     #expect(message?.contains(keys.secretKey) == false)
 }
+
+@Test func deploymentFileReadsKeysAndFiles() throws {
+    let folder = try TemporaryFolder()
+    let keys = try (0..<2).map { _ in try CurveKeyPair.generate() }
+    _ = try folder.makeFolder("keys")
+    try keys[1].write(prefix: folder.path + "/keys/one")
+    let path = try folder.write("deployment.json", """
+        {"session": 7, "parties": [
+          {"id": 0, "endpoint": "tcp://127.0.0.1:6000", "public_key": "\(keys[0].publicKey)"},
+          {"id": 1, "endpoint": "tcp://127.0.0.1:6001", "public_key_file": "keys/one.pub"}]}
+        """)
+    let deployment = try Deployment.load(path: path)
+    #expect(deployment.session == 7)
+    #expect(deployment.members.map(\.publicKey) == keys.map(\.publicKey))
+    #expect(deployment.party(withKey: keys[1].publicKey) == 1)
+}
+
+@Test(arguments: [
+    (#"{"session": 0, "parties": []}"#, "session is 0"),
+    (#"{"parties": []}"#, "\"session\""),
+    (#"{"session": 1, "parties": [{"id": 1, "endpoint": "tcp://a:1", "public_key": "x"}]}"#, "position 0 has id 1"),
+    (#"{"session": 1, "parties": [{"id": 0, "endpoint": "tcp://a:1", "public_key": "x"}]}"#, "not a CURVE key"),
+    (#"{"session": 1, "parties": [{"id": 0, "endpoint": "tcp://a:1"}]}"#, "public_key_file"),
+    ("[", "not valid JSON"),
+])
+func deploymentFileRejects(json: String, expected: String) throws {
+    let folder = try TemporaryFolder()
+    let path = try folder.write("deployment.json", json)
+    let message = errorMessage { _ = try Deployment.load(path: path) }
+    #expect(message?.contains(expected) == true, "\(message ?? "no error")")
+    #expect(message?.contains("deployment.json") == true)
+}

@@ -54,7 +54,10 @@ public struct CurveKeyPair: Equatable, Sendable {
     private static func create(_ path: String, _ text: String, mode: mode_t) throws {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            throw PCMoEError.io("cannot create \(path): \(String(cString: strerror(errno))); remove it or pick another name.")
+            if errno == EEXIST {
+                throw PCMoEError.io("\(path) already exists; remove it or pick another name, so no key is replaced by mistake.")
+            }
+            throw PCMoEError.io("cannot create \(path): \(String(cString: strerror(errno))).")
         }
         defer { close(descriptor) }
         let bytes = Array(text.utf8)

@@ -67,3 +67,46 @@ public struct Deployment: Equatable, Sendable {
         members.firstIndex { $0.publicKey == key }
     }
 }
+
+extension Deployment {
+    /// Reads a deployment file (the JSON shown on ``Deployment``). A
+    /// `public_key_file` entry, relative to the file's folder, may stand in
+    /// for `public_key`.
+    /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be read, and
+    ///   ``PCMoEError/invalidArgument(_:)`` naming the file and the first bad entry.
+    public static func load(path: String) throws -> Deployment {
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else {
+            throw PCMoEError.io("the deployment file \(path) cannot be read, or is larger than 1 MiB.")
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let session = (object["session"] as? NSNumber).flatMap({ UInt64(exactly: $0.doubleValue) }),
+                  let parties = object["parties"] as? [[String: Any]] else {
+                throw PCMoEError.invalidArgument("it needs a \"session\" number and a \"parties\" list.")
+            }
+            let members = try parties.enumerated().map { index, entry in
+                try member(entry, index: index, folder: folder)
+            }
+            return try Deployment(session: session, members: members)
+        } catch let error as PCMoEError {
+            throw PCMoEError.invalidArgument("the deployment file \(path) is invalid: \(error.message)")
+        } catch {
+            throw PCMoEError.invalidArgument("the deployment file \(path) is not valid JSON: \(error.localizedDescription)")
+        }
+    }
+
+    private static func member(_ entry: [String: Any], index: Int, folder: URL) throws -> Member {
+        guard let id = (entry["id"] as? NSNumber)?.intValue, let endpoint = entry["endpoint"] as? String else {
+            throw PCMoEError.invalidArgument("party entry \(index) needs an \"id\" and an \"endpoint\".")
+        }
+        if let key = entry["public_key"] as? String {
+            return Member(id: id, endpoint: endpoint, publicKey: key)
+        }
+        guard let file = entry["public_key_file"] as? String else {
+            throw PCMoEError.invalidArgument("party \(id) needs a \"public_key\" or a \"public_key_file\".")
+        }
+        let keyPath = file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
+        return Member(id: id, endpoint: endpoint, publicKey: try CurveKeyPair.readPublicKey(keyPath))
+    }
+}
