@@ -50,7 +50,8 @@ func defaultParams() -> pcmoe_party_params {
 func readParams(_ pointer: UnsafePointer<pcmoe_party_params>) throws -> pcmoe_party_params {
     let given = pointer.pointee.struct_size
     guard given >= FirstVersion.partyParams, given <= maxStructSize else {
-        throw ABIError.invalid("params->struct_size is \(given); prepare the params with pcmoe_party_default_params.")
+        throw ABIError.invalid("params->struct_size is \(UInt(bitPattern: given)); prepare the params with "
+                                   + "pcmoe_party_default_params.")
     }
     var params = defaultParams()
     withUnsafeMutableBytes(of: &params) { target in

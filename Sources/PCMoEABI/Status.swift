@@ -109,20 +109,26 @@ func string(_ pointer: UnsafePointer<CChar>?, _ name: String) throws -> String {
     String(cString: try required(pointer, name))
 }
 
-/// Checks that a struct the library fills is at least `firstVersion` bytes.
-func checkOutputSize(_ size: Int, firstVersion: Int, _ name: String) throws {
+/// Checks that a struct the library fills is at least `firstVersion` bytes
+/// and returns the size to fill (a size_t above Int.max counts as Int.max).
+@discardableResult
+func checkOutputSize(_ size: Int, firstVersion: Int, _ name: String) throws -> Int {
+    guard size >= 0 else { return Int.max }
     guard size >= firstVersion else {
         throw ABIError(status: PCMOE_ERROR_BUFFER_TOO_SMALL,
                        message: "\(name) is \(UInt(bitPattern: size)) bytes; the struct needs at least \(firstVersion) "
                            + "(pass sizeof the struct).")
     }
+    return size
 }
 
-/// Writes `value` into a caller's struct of `size` bytes, as much of it as fits.
+/// Writes `value` into a caller's struct of `size` bytes, as much of it as
+/// fits; a size_t above Int.max (negative here) takes the whole value.
 func write<T>(_ value: T, to pointer: UnsafeMutablePointer<T>, size: Int) {
     var copy = value
     withUnsafeBytes(of: &copy) { source in
-        UnsafeMutableRawPointer(pointer).copyMemory(from: source.baseAddress!, byteCount: min(size, source.count))
+        let count = size < 0 ? source.count : min(size, source.count)
+        UnsafeMutableRawPointer(pointer).copyMemory(from: source.baseAddress!, byteCount: count)
     }
 }
 

@@ -26,6 +26,16 @@ static void log_and_call(void *context, int32_t level, const char *message) {
     pcmoe_set_threads(pcmoe_threads());
 }
 
+/* A log callback whose own pcmoe call fails, and so logs again. */
+static void log_and_fail(void *context, int32_t level, const char *message) {
+    (void)level, (void)message;
+    int *depth = context;
+    if (*depth > 0) return;
+    ++*depth;
+    pcmoe_set_threads(0);
+    --*depth;
+}
+
 void test_library(void) {
     CHECK(strcmp(pcmoe_version(), PCMOE_VERSION_STRING) == 0);
 
@@ -74,5 +84,11 @@ void test_library(void) {
     CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, log_and_call, NULL), PCMOE_OK);
     CHECK_STATUS(pcmoe_set_threads(0), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_MESSAGE("thread count is 0");
+
+    /* A callback whose own call fails logs again, on the same thread, without deadlock. */
+    int depth = 0;
+    CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, log_and_fail, &depth), PCMOE_OK);
+    CHECK_STATUS(pcmoe_set_threads(1025), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("thread count is 1025");
     CHECK_STATUS(pcmoe_set_log_callback(PCMOE_LOG_DEBUG, NULL, NULL), PCMOE_OK);
 }

@@ -50,10 +50,15 @@ void test_messages(void) {
     CHECK_STATUS(pcmoe_party_handle_message(party, junk, (size_t)1 << 40, &reply), PCMOE_ERROR_BAD_MESSAGE);
     CHECK_MESSAGE("1099511627776 bytes");
     pcmoe_message_free(&reply);
+    /* Claimed sizes are counted without overflowing the byte counter. */
+    for (int i = 0; i < 3; i++) {
+        CHECK_STATUS(pcmoe_party_handle_message(party, junk, (size_t)1 << 62, &reply), PCMOE_ERROR_BAD_MESSAGE);
+        pcmoe_message_free(&reply);
+    }
 
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(party, &m, sizeof m), PCMOE_OK);
-    CHECK(m.messages_rejected == 203);
+    CHECK(m.messages_rejected == 206);
 
     /* Freeing is idempotent and accepts NULL. */
     pcmoe_message_free(&reply);

@@ -86,6 +86,7 @@ static void test_results_and_metrics(pcmoe_party **parties, progress_record *rec
 
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, 8), PCMOE_ERROR_BUFFER_TOO_SMALL);
+    CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, SIZE_MAX), PCMOE_OK); /* a struct of a newer header */
     CHECK_STATUS(pcmoe_party_metrics(NULL, &m, sizeof m), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_metrics(parties[0], NULL, sizeof m), PCMOE_ERROR_INVALID_ARGUMENT);
     CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, sizeof m), PCMOE_OK);

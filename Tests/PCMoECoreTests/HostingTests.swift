@@ -231,3 +231,20 @@ func partyCheckpointRejectsEditedCounters(key: String, value: String) throws {
     let message = errorMessage { try PartyCheckpoint.load(into: party, from: path) }
     #expect(message?.contains("checksum") == true, "\(message ?? "no error")")
 }
+
+@Test func joinRejectsDifferentStepCounts() throws {
+    let session = try InProcessSession(partyCount: 2, config: tinyConfig(), options: collaborationOptions())
+    _ = try session.parties[0].trainTurn(tokens: randomTokens(tinyConfig(), batch: 2, seed: 1), turn: 1)
+    let fresh = try Party(settings: PartySettings(id: 1, partyCount: 2, session: 1), config: tinyConfig(),
+                          options: collaborationOptions())
+    try session.transport.connect(fresh)
+    let message = errorMessage { try fresh.join() }
+    #expect(message?.contains("have taken 1 steps") == true, "\(message ?? "no error")")
+}
+
+@Test func partyConfigFollowsSymbolicLinks() throws {
+    let folder = try TemporaryFolder()
+    let target = try folder.write("real.json", #"{"party": {"id": 0, "party_count": 2, "session": 3}}"#)
+    try FileManager.default.createSymbolicLink(atPath: folder.path + "/link.json", withDestinationPath: target)
+    #expect(try PartyConfig.load(path: folder.path + "/link.json").settings.session == 3)
+}

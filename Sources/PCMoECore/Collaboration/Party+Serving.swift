@@ -121,7 +121,7 @@ extension Party {
                              requestID: envelope.requestID, body: body).encoded()
         // A rejected request changed nothing, so checking a repeat again is
         // safe, and a retry succeeds once the cause of the rejection is gone.
-        var remembered = !envelope.body.isInference
+        var remembered = !envelope.body.isReadOnly
         if case .error = body { remembered = false }
         if remembered {
             replies.store(sender: sender, requestID: envelope.requestID, request: bytes, turn: envelope.body.turn,
@@ -231,11 +231,17 @@ extension Party {
 }
 
 extension MessageBody {
-    /// True for an inference forward, which changes nothing at the owner and
-    /// is therefore recomputed rather than remembered when repeated.
-    var isInference: Bool {
-        if case .forward(let request) = self { return request.inference }
-        return false
+    /// True for a request that changes nothing at the receiver and is
+    /// therefore recomputed rather than remembered when repeated: an
+    /// inference forward, and a Hello, whose Welcome reports the current
+    /// step count (a party restarted with the same request ids must not get
+    /// the Welcome of its earlier run).
+    var isReadOnly: Bool {
+        switch self {
+        case .forward(let request): return request.inference
+        case .hello: return true
+        default: return false
+        }
     }
 
     /// The turn a request or reply belongs to; 0 for control messages.

@@ -21,7 +21,8 @@ public struct TurnMetrics: Equatable, Sendable {
 
 extension Party {
     /// Greets every other party and checks that they run the same session:
-    /// party count, model sizes and run settings.
+    /// party count, model sizes, run settings, and the expert steps taken
+    /// (equal when every party starts fresh or from checkpoints of one turn).
     ///
     /// - Throws: ``PCMoEError/peer(_:)`` naming the first party that
     ///   differs and the first field that differs, or that does not answer.
@@ -31,8 +32,12 @@ extension Party {
             try startCall(to: $0, .hello(hello), what: "Hello")
         }
         for (call, reply) in zip(calls, try finishCalls(calls)) {
-            guard case .welcome = reply else {
+            guard case .welcome(let steps) = reply else {
                 throw PCMoEError.peer("party \(call.peer) returned \(reply.nameWithArticle) in response to the Hello.")
+            }
+            guard steps == UInt64(expertSteps) else {
+                throw PCMoEError.peer("party \(call.peer)'s experts have taken \(steps) steps and party \(id)'s \(expertSteps); "
+                                          + "start every party fresh, or from checkpoints saved after the same turn.")
             }
         }
     }

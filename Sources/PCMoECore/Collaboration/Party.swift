@@ -98,9 +98,11 @@ public final class Party: @unchecked Sendable {
     /// Why the last incoming message was refused or dropped, or "".
     public var lastRejectionReason: String { stateLock.withLock { lastRejection } }
 
-    func countSent(_ bytes: Int) { stateLock.withLock { sent += bytes } }
+    // The counters saturate: a host may claim any frame size, even a
+    // refused one, and a counter must not overflow.
+    func countSent(_ bytes: Int) { stateLock.withLock { sent = sent.addingSaturated(bytes) } }
 
-    func countReceived(_ bytes: Int) { stateLock.withLock { received += bytes } }
+    func countReceived(_ bytes: Int) { stateLock.withLock { received = received.addingSaturated(bytes) } }
 
     func reject(_ reason: String) {
         Log.write(.warning, "party \(id) refused or dropped a message: \(reason)")
@@ -108,5 +110,13 @@ public final class Party: @unchecked Sendable {
             rejected += 1
             lastRejection = reason
         }
+    }
+}
+
+extension Int {
+    /// The sum, or Int.max when it would overflow.
+    func addingSaturated(_ other: Int) -> Int {
+        let (sum, overflow) = addingReportingOverflow(other)
+        return overflow ? Int.max : sum
     }
 }

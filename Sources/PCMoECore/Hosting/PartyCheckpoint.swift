@@ -80,6 +80,9 @@ public enum PartyCheckpoint {
             guard copy.isFinite else {
                 throw PCMoEError.invalidCheckpoint("\(path) has NaN or infinite values in \(name).")
             }
+            if name.hasPrefix("optimizer.v."), (0..<copy.count).contains(where: { copy[$0] < 0 }) {
+                throw PCMoEError.invalidCheckpoint("\(path) has negative second moments in \(name); the file is damaged or edited.")
+            }
             loaded.append(copy)
         }
         guard meta["tensors_fnv1a64"] == String(fnv1a64(loaded)) else {

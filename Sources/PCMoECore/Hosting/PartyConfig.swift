@@ -47,7 +47,8 @@ public struct PartyConfig: Equatable, Sendable {
     ///   bad key or value.
     public static func load(path: String) throws -> PartyConfig {
         let url = URL(fileURLWithPath: path)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+        let target = url.resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target) else {
             throw PCMoEError.io("the party configuration \(path) does not exist or cannot be read; check the path.")
         }
         guard attributes[.type] as? FileAttributeType == .typeRegular else {

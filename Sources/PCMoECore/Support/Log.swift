@@ -27,6 +27,9 @@ public enum Log {
         let lock = NSLock()
         var level = LogLevel.warning
         var sink: Sink?
+        /// Serialises calls of the sink. Recursive, so a sink that calls
+        /// into the library, which may log again, does not deadlock.
+        let calls = NSRecursiveLock()
     }
 
     private static let state = State()
@@ -48,9 +51,11 @@ public enum Log {
 
     /// Sends `message` to the sink when `level` is enabled.
     public static func write(_ level: LogLevel, _ message: @autoclosure () -> String) {
-        state.lock.lock()
-        defer { state.lock.unlock() }
-        guard let sink = state.sink, level <= state.level else { return }
-        sink(level, message())
+        let sink = state.lock.withLock { level <= state.level ? state.sink : nil }
+        guard let sink else { return }
+        let text = message()
+        state.calls.lock()
+        defer { state.calls.unlock() }
+        sink(level, text)
     }
 }
