@@ -244,7 +244,7 @@ func partyCheckpointRejectsEditedCounters(key: String, value: String) throws {
 
 @Test func partyConfigFollowsSymbolicLinks() throws {
     let folder = try TemporaryFolder()
-    let target = try folder.write("real.json", #"{"party": {"id": 0, "party_count": 2, "session": 3}}"#)
-    try FileManager.default.createSymbolicLink(atPath: folder.path + "/link.json", withDestinationPath: target)
+    try folder.write("real.json", #"{"party": {"id": 0, "party_count": 2, "session": 3}}"#)
+    try FileManager.default.createSymbolicLink(atPath: folder.path + "/link.json", withDestinationPath: "real.json")
     #expect(try PartyConfig.load(path: folder.path + "/link.json").settings.session == 3)
 }

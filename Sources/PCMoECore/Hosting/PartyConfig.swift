@@ -47,14 +47,15 @@ public struct PartyConfig: Equatable, Sendable {
     ///   bad key or value.
     public static func load(path: String) throws -> PartyConfig {
         let url = URL(fileURLWithPath: path)
-        let target = url.resolvingSymlinksInPath().path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: target) else {
+        // stat follows symbolic links, so a link to a JSON file is accepted.
+        var info = stat()
+        guard stat(path, &info) == 0 else {
             throw PCMoEError.io("the party configuration \(path) does not exist or cannot be read; check the path.")
         }
-        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+        guard info.st_mode & S_IFMT == S_IFREG else {
             throw PCMoEError.invalidArgument("the party configuration \(path) is not a regular file; give the path of a JSON file.")
         }
-        let size = attributes[.size] as? Int ?? 0
+        let size = Int(info.st_size)
         guard size <= maxFileBytes else {
             throw PCMoEError.invalidArgument("the party configuration \(path) has \(size) bytes; the limit is \(maxFileBytes).")
         }
