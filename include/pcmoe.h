@@ -367,7 +367,9 @@ void pcmoe_hub_destroy(pcmoe_hub *hub);
 
 /*
  * Greets every other party and checks that they run the same session:
- * party count, model sizes and run settings. Every party must be reachable
+ * party count, model sizes, run settings, and the number of expert steps
+ * taken (equal when all start fresh, or from checkpoints saved after the
+ * same turn). Every party must be reachable
  * and handling messages. In a session of more than one party, turns and
  * evaluations are refused until this succeeded.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or a party without
