@@ -20,7 +20,7 @@ let cases = [
 ]
 
 let help = """
-    Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference|collaboration]
+    Usage: pcmoe-bench [--steps N] [--threads N] [--only small|reference|collaboration|network]
 
     Measures training-step throughput of a small and the reference configuration
     (d_model 256, 4 heads, 4 layers, 8 experts, top-2, expert_hidden 512, seq_len 128,
@@ -154,4 +154,7 @@ for bench in cases where only == nil || bench.name == only {
 }
 if only == nil || only == "collaboration" {
     try printCollaborationTable(cases.first { $0.name == "reference" }!, rounds: steps)
+}
+if only == nil || only == "network" {
+    try printNetworkTable(cases.first { $0.name == "reference" }!, rounds: steps)
 }
