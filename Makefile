@@ -78,11 +78,12 @@ $(LIBFILE): $(LIB_SOURCES) | deps
 	ln -sf libpcmoe.so.$(SOVERSION) $(CLIB)/libpcmoe.so
 
 # libFuzzer over pcmoe_party_handle_message for FUZZ_SECONDS, from the seed
-# corpus and every saved regression. A crash stops it and leaves the input
+# corpus and every saved regression. The Swift code and the generated
+# protobuf-c code are instrumented; Debian's libprotobuf-c is not. A crash stops it and leaves the input
 # in $(FUZZ)/artifacts; copy it to fuzz/regressions when fixing it.
 fuzz: deps
 	$(SWIFT) build -c release --scratch-path $(FUZZ) --product pcmoe-fuzz -Xswiftc -sanitize=fuzzer \
-	  -Xswiftc -DPCMOE_FUZZ -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld
+	  -Xswiftc -DPCMOE_FUZZ -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld -Xcc -fsanitize=fuzzer-no-link
 	rm -rf $(FUZZ)/corpus && mkdir -p $(FUZZ)/corpus $(FUZZ)/artifacts
 	find fuzz/seeds fuzz/regressions -type f ! -name '.*' -exec cp {} $(FUZZ)/corpus/ \;
 	$(FUZZ)/release/pcmoe-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
