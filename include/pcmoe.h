@@ -215,9 +215,10 @@ typedef struct pcmoe_party_params {
 
 /*
  * Fills `params` with the defaults listed above and sets
- * params->struct_size to `params_size`, which should be sizeof *params.
- * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL `params` or a size
- * smaller than the first version of the struct. Thread-safe.
+ * params->struct_size to the bytes it filled: `params_size` (pass
+ * sizeof *params), or the library's own struct size when that is smaller.
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL `params`, or a size
+ * smaller than the first version of the struct or above 4096. Thread-safe.
  */
 pcmoe_status pcmoe_party_default_params(pcmoe_party_params *params, size_t params_size);
 
@@ -225,8 +226,11 @@ pcmoe_status pcmoe_party_default_params(pcmoe_party_params *params, size_t param
  * Creates a party from `params` and stores its handle in *party; release
  * it with pcmoe_party_destroy. Allocates the backbone and the party's own
  * experts with their optimizer state. On failure *party is set to NULL.
- * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers, a struct_size not
- * set by pcmoe_party_default_params, or a bad value (the message names it).
+ * The library reads params->struct_size bytes of *params (as many as it
+ * knows of): a larger size comes from a newer header.
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers, a struct_size
+ * below the first version of the struct or above 4096 (not prepared by
+ * pcmoe_party_default_params), or a bad value (the message names it).
  * Thread-safe.
  */
 pcmoe_status pcmoe_party_create(const pcmoe_party_params *params, pcmoe_party **party);
@@ -348,7 +352,9 @@ pcmoe_status pcmoe_hub_create(uint32_t party_count, pcmoe_hub **hub);
 /*
  * Makes the hub carry `party`'s messages and deliver to it the messages
  * addressed to its id, replacing any transport the party had. The hub
- * refers to the party without owning it.
+ * refers to the party without owning it. Attach every party of the session
+ * before any of them joins: messages for an id with no party attached are
+ * dropped (with a warning in the log).
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers or a party whose
  * id or party count does not fit the hub. Thread-safe.
  */
@@ -412,7 +418,9 @@ typedef struct pcmoe_turn_result {
  * PCMOE_ERROR_BUFFER_TOO_SMALL for a result size below the first version;
  * PCMOE_ERROR_PEER naming the party and layer that refused or did not
  * reply (the turn is then aborted everywhere, which waits up to one more
- * call timeout for the owners' acknowledgements); PCMOE_ERROR_NON_FINITE;
+ * call timeout for the owners' acknowledgements). When the message says an
+ * owner refused or missed the step itself, the owners' step counts may
+ * differ: restart the session from checkpoints. PCMOE_ERROR_NON_FINITE;
  * PCMOE_ERROR_CANCELLED.
  * One turn or evaluation at a time per party.
  */
@@ -511,6 +519,8 @@ pcmoe_status pcmoe_party_save(pcmoe_party *party, const char *path);
  * Loads a checkpoint written by pcmoe_party_save for the same party id,
  * party count, session, model sizes and run settings. Every tensor is
  * read and checked before any is used, so a failed load changes nothing.
+ * The party must call pcmoe_party_join again before its next turn or
+ * evaluation, since the other parties may hold checkpoints of another turn.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers;
  * PCMOE_ERROR_INVALID_CHECKPOINT naming the field that differs or the
  * damaged tensor; PCMOE_ERROR_IO. Between turns only.
@@ -529,7 +539,8 @@ typedef struct pcmoe_metrics {
     uint64_t turns;
     /* Optimizer steps of this party's experts: one per turn of any party. */
     uint64_t expert_steps;
-    /* Loss of this party's last turn; NaN before its first. */
+    /* Loss of this party's last turn; NaN before its first turn since it
+     * was created or loaded from a checkpoint. */
     double last_loss;
     /* Bytes of envelopes sent and received, and incoming messages refused
      * or dropped. */

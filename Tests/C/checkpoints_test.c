@@ -3,6 +3,7 @@
 #include "check.h"
 #include "fixtures.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,13 +57,22 @@ void test_checkpoints(void) {
     /* Loading every party's checkpoint restores the session exactly, and
      * the next round repeats bit for bit. */
     for (uint32_t i = 0; i < TEST_PARTIES; i++) CHECK_STATUS(pcmoe_party_load(parties[i], temp_path(i, names[i])), PCMOE_OK);
-    CHECK(evaluate(parties[0]) == saved);
     pcmoe_metrics m;
     CHECK_STATUS(pcmoe_party_metrics(parties[0], &m, sizeof m), PCMOE_OK);
     CHECK(m.turns == 2);
     CHECK(m.expert_steps == 6);
+    CHECK(isnan(m.last_loss));
+    CHECK_STATUS(pcmoe_party_train_turn(parties[0], 7, NULL, 0), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("has not joined");
+    for (uint32_t i = 0; i < TEST_PARTIES; i++) CHECK_STATUS(pcmoe_party_join(parties[i]), PCMOE_OK);
+    CHECK(evaluate(parties[0]) == saved);
     take_round(parties, 2, again);
     CHECK(memcmp(first, again, sizeof first) == 0);
+
+    /* A party reloaded from an older checkpoint is stopped at join. */
+    CHECK_STATUS(pcmoe_party_load(parties[1], temp_path(1, names[1])), PCMOE_OK);
+    CHECK_STATUS(pcmoe_party_join(parties[1]), PCMOE_ERROR_PEER);
+    CHECK_MESSAGE("have taken 9 steps");
 
     /* Refusals: another party's file, a missing file, a damaged file, NULLs. */
     CHECK_STATUS(pcmoe_party_load(parties[1], temp_path(0, names[0])), PCMOE_ERROR_INVALID_CHECKPOINT);

@@ -86,6 +86,8 @@ public final class InProcessTransport: Transport, @unchecked Sendable {
         }
         guard let party else {
             lock.withLock { undeliverable += 1 }
+            Log.write(.warning, "the in-process transport has no party \(destination) attached; a message of "
+                          + "\(bytes.count) bytes is dropped.")
             return
         }
         guard let delivered = hook == nil ? bytes : hook!(destination, bytes) else { return }

@@ -90,7 +90,7 @@ public final class PartyHost: @unchecked Sendable {
         let window = party.config.sequence + 1
         try corpus.requireLength(window)
         lock.withLock { self.corpus = corpus }
-        Log.write(.info, "party \(party.id) loaded \(corpus.bytes.count) bytes of training text from \(corpus.name).")
+        Log.write(.info, "party \(party.id) loaded \(corpus.bytes.count) bytes of training text (\(corpus.name)).")
     }
 
     /// Greets every other party and checks that they run the same session;
@@ -180,8 +180,9 @@ public final class PartyHost: @unchecked Sendable {
         Log.write(.info, "party \(party.id) saved its checkpoint to \(path) after \(taken) turns.")
     }
 
-    /// Loads a party checkpoint and the turn count it recorded. Logs a
-    /// warning when the loaded data differs from the data it was saved with.
+    /// Loads a party checkpoint and the turn count it recorded. The party
+    /// must ``join()`` again before its next turn. Logs a warning when the
+    /// loaded data differs from the data it was saved with.
     /// See ``PartyCheckpoint/load(into:from:)``.
     public func load(from path: String) throws {
         let meta = try PartyCheckpoint.load(into: party, from: path) { meta in
@@ -193,9 +194,12 @@ public final class PartyHost: @unchecked Sendable {
             }
         }
         let recorded = meta["turns_taken"].flatMap { Int($0) } ?? 0
+        // The other parties may hold checkpoints of another turn, so the
+        // party joins again before its next turn, which compares step counts.
         let corpus: Corpus? = lock.withLock {
             turns = max(recorded, 0)
             lastTurn = nil
+            joined = false
             return self.corpus
         }
         Log.write(.info, "party \(party.id) loaded its checkpoint \(path), taken after \(max(recorded, 0)) turns.")
