@@ -137,7 +137,8 @@ public enum Checkpoint {
         }
     }
 
-    private static func json<T: Encodable>(_ value: T) throws -> String {
+    /// Encodes `value` as JSON with sorted keys, the form checkpoint metadata stores.
+    static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try encoder.encode(value), as: UTF8.self)

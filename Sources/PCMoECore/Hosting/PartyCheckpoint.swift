@@ -31,8 +31,8 @@ public enum PartyCheckpoint {
         let shard = party.shard.lock.withLock { (party.shard.optimizer.stepCount, party.shard.lastSteppedTurn) }
         metadata["format"] = formatName
         metadata["format_version"] = String(formatVersion)
-        metadata["config"] = try json(party.config)
-        metadata["training"] = try json(party.options)
+        metadata["config"] = try Checkpoint.json(party.config)
+        metadata["training"] = try Checkpoint.json(party.options)
         metadata["party_id"] = String(party.id)
         metadata["party_count"] = String(party.settings.partyCount)
         metadata["session"] = String(party.settings.session)
@@ -109,7 +109,7 @@ public enum PartyCheckpoint {
         let expected = [
             ("party_id", String(party.id)), ("party_count", String(party.settings.partyCount)),
             ("session", String(party.settings.session)),
-            ("config", try json(party.config)), ("training", try json(party.options)),
+            ("config", try Checkpoint.json(party.config)), ("training", try Checkpoint.json(party.options)),
         ]
         for (key, value) in expected where meta[key] != value {
             throw PCMoEError.invalidCheckpoint("\(path) has \(key) \(meta[key] ?? "missing"), but this party has \(value).")
@@ -119,12 +119,6 @@ public enum PartyCheckpoint {
     private static func count(_ meta: [String: String], _ key: String) -> Int? {
         guard let text = meta[key], let value = Int(text), value >= 0, value <= TrainingOptions.maxSteps else { return nil }
         return value
-    }
-
-    private static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
 
