@@ -1,7 +1,7 @@
 /*
  * pcmoe.h: the C interface of pcmoe, a library for training one
  * Mixture-of-Experts byte-level language model across several parties.
- * Each party keeps its data and its backbone; the experts of every layer
+ * Each party keeps its data and its backbone. The experts of every layer
  * are spread over the parties, and a party's hidden rows only travel to the
  * owners of the experts its router picked.
  *
@@ -226,8 +226,8 @@ pcmoe_status pcmoe_party_default_params(pcmoe_party_params *params, size_t param
  * Creates a party from `params` and stores its handle in *party; release
  * it with pcmoe_party_destroy. Allocates the backbone and the party's own
  * experts with their optimizer state. On failure *party is set to NULL.
- * The library reads params->struct_size bytes of *params (as many as it
- * knows of): a larger size comes from a newer header.
+ * The library reads params->struct_size bytes of *params, at most the size
+ * of its own struct, because a larger size comes from a newer header.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers, a struct_size
  * below the first version of the struct or above 4096 (not prepared by
  * pcmoe_party_default_params), or a bad value (the message names it).
@@ -281,7 +281,7 @@ pcmoe_status pcmoe_party_load_data(pcmoe_party *party, const uint8_t *bytes, siz
 /*
  * Carries one message to party `destination`. `bytes` belongs to the
  * library and is valid only during the call: copy it. Must not block on
- * the peer, nor call back into this party on the same thread; deliver the
+ * the peer, nor call back into this party on the same thread. Deliver the
  * bytes later to pcmoe_party_handle_message of the destination, from any
  * thread. Return 0 when the message was queued, anything else when it
  * cannot be (the library logs a warning, and the call waiting for the
@@ -292,7 +292,7 @@ typedef int (*pcmoe_send_fn)(void *context, uint32_t destination, const uint8_t 
 
 /*
  * Makes `send` carry this party's requests and replies, with `context`
- * passed back unchanged; the library keeps `context` until the transport
+ * passed back unchanged. The library keeps `context` until the transport
  * is replaced or the party destroyed, and never frees it. Replaces any
  * transport set before, a hub's included.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or `send`.
@@ -303,7 +303,7 @@ pcmoe_status pcmoe_party_set_transport(pcmoe_party *party, pcmoe_send_fn send, v
 /* A message produced by the library: free it with pcmoe_message_free. */
 typedef struct pcmoe_message {
     /* The party it goes to, or -1 when the incoming bytes named no valid
-     * sender; a transport that knows the connection replies on it. */
+     * sender; a transport that has the connection sends the reply on it. */
     int32_t destination;
     /* The serialized envelope, allocated by the library; NULL when there
      * is nothing to send. */

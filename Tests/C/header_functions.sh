@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the name of every function include/pcmoe.h declares, one per line,
-# sorted. A declaration is a line that starts with a type and holds
+# sorted. A declaration is a line that starts with a type and contains
 # "pcmoe_name(" outside a typedef.
 #
 #   Tests/C/header_functions.sh [HEADER]    (default include/pcmoe.h)

@@ -1,6 +1,6 @@
-/* The callback transport: the example's queue transport gives bitwise the
- * losses of the hub; a failing transport ends a turn with a peer error,
- * and a cancel stops a turn that waits. */
+/* The callback transport. The example's queue transport gives bitwise the
+ * losses of the hub, a failing transport ends a turn with a peer error, and
+ * a cancel stops a turn that waits. */
 #include "check.h"
 #include "fixtures.h"
 #include "queue_transport.h"

@@ -127,7 +127,7 @@ func partyConfigRejects(json: String, expected: String) {
     #expect(released == nil)
 }
 
-@Test func logSinkReceivesRefusals() throws {
+@Test func logSinkReceivesRejections() throws {
     final class Lines: @unchecked Sendable {
         let lock = NSLock()
         var all: [(LogLevel, String)] = []
@@ -137,7 +137,7 @@ func partyConfigRejects(json: String, expected: String) {
     Log.set(level: .warning) { level, text in lines.lock.withLock { lines.all.append((level, text)) } }
     _ = session.parties[0].receive([0x01])
     Log.set(level: .warning, sink: nil)
-    let mine = lines.lock.withLock { lines.all.filter { $0.1.contains("party 0 refused") } }
+    let mine = lines.lock.withLock { lines.all.filter { $0.1.contains("party 0 rejected") } }
     #expect(mine.contains { $0.0 == .warning })
     #expect(!Log.enabled(.error))
 }

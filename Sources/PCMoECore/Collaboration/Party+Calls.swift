@@ -27,7 +27,7 @@ extension Party {
     /// Waits for the reply to `call` and returns its body.
     /// - Throws: ``PCMoEError/peer(_:)`` naming the peer, the request and,
     ///   where there is one, the layer, when the peer answers with an
-    ///   ErrorReply or does not answer within the call timeout, and
+    ///   ErrorReply or does not reply within the call timeout, and
     ///   ``PCMoEError/cancelled(_:)`` after ``Party/cancel()``.
     func finishCall(_ call: Call, deadline given: Date? = nil, cancellable: Bool = true) throws -> MessageBody {
         let deadline = given ?? Date(timeIntervalSinceNow: settings.callTimeout)

@@ -30,7 +30,7 @@ extension Party {
     /// dropped and counted in ``traffic``. Thread-safe.
     ///
     /// `authenticatedSender` is the party a transport authenticated the
-    /// connection as; a message whose envelope names another sender is
+    /// connection as. A message whose envelope names another sender is
     /// rejected, so an allowed party cannot pose as another.
     public func receive(_ bytes: [UInt8], authenticatedSender: Int? = nil) -> Delivery {
         countReceived(bytes.count)
@@ -231,11 +231,11 @@ extension Party {
 }
 
 extension MessageBody {
-    /// True for a request that changes nothing at the receiver and is
-    /// therefore recomputed rather than remembered when repeated: an
-    /// inference forward, and a Hello, whose Welcome reports the current
-    /// step count (a party restarted with the same request ids must not get
-    /// the Welcome of its earlier run).
+    /// True for a request that changes nothing at the receiver, so a repeat
+    /// is recomputed rather than answered from the reply cache. These are
+    /// inference forwards and Hellos. A Welcome reports the current step
+    /// count, and a party restarted with the same request ids must not get
+    /// the Welcome of its earlier run.
     var isReadOnly: Bool {
         switch self {
         case .forward(let request): return request.inference

@@ -57,7 +57,7 @@ extension Party {
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a turn number not
     ///   above the last stepped turn or a run whose steps are all taken,
     ///   checked before anything is sent; ``PCMoEError/peer(_:)`` when an
-    ///   owner refuses or does not answer; ``PCMoEError/nonFinite(_:)`` for a
+    ///   owner rejects the request or does not reply; ``PCMoEError/nonFinite(_:)`` for a
     ///   NaN or infinite loss or gradient.
     public func trainTurn(tokens: [UInt8], turn: UInt64) throws -> TurnMetrics {
         turnLock.lock()
@@ -135,7 +135,7 @@ extension Party {
         // would compute its global step from a stale count.
         for (call, reply) in zip(calls, try finishCalls(calls, cancellable: false)) {
             guard case .stepReply(let body) = reply, body.turn == turn, body.globalStep == globalStep else {
-                throw PCMoEError.peer("party \(call.peer) answered the step of turn \(turn) with \(reply.nameWithArticle) "
+                throw PCMoEError.peer("party \(call.peer) replied to the step of turn \(turn) with \(reply.nameWithArticle) "
                                           + "that does not match it.")
             }
         }

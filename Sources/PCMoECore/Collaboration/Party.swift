@@ -105,7 +105,7 @@ public final class Party: @unchecked Sendable {
     func countReceived(_ bytes: Int) { stateLock.withLock { received = received.addingSaturated(bytes) } }
 
     func reject(_ reason: String) {
-        Log.write(.warning, "party \(id) refused or dropped a message: \(reason)")
+        Log.write(.warning, "party \(id) rejected or dropped a message: \(reason)")
         stateLock.withLock {
             rejected += 1
             lastRejection = reason
@@ -114,7 +114,7 @@ public final class Party: @unchecked Sendable {
 }
 
 extension Int {
-    /// The sum, or Int.max when it would overflow.
+    /// Returns the sum, or Int.max when it would overflow.
     func addingSaturated(_ other: Int) -> Int {
         let (sum, overflow) = addingReportingOverflow(other)
         return overflow ? Int.max : sum

@@ -10,7 +10,7 @@ final class PendingCalls: @unchecked Sendable {
     private var nextID: UInt64 = 0
     private var cancelled = false
 
-    /// How a wait ended.
+    /// The outcome of a wait.
     enum Outcome {
         case reply(MessageBody)
         case timedOut
@@ -38,7 +38,7 @@ final class PendingCalls: @unchecked Sendable {
     }
 
     /// Waits until request `id` has its reply, `deadline` passes or, when
-    /// `cancellable`, ``cancel()`` is called; then forgets the request.
+    /// `cancellable`, ``cancel()`` is called; then removes the request.
     func wait(id: UInt64, until deadline: Date, cancellable: Bool = true) -> Outcome {
         condition.lock()
         defer {

@@ -131,7 +131,7 @@ final class RemoteExperts: ExpertCompute {
         case .forwardReply(let r) where call.request == "ExpertForwardRequest": body = r
         case .backwardReply(let r) where call.request == "ExpertBackwardRequest": body = r
         default:
-            throw PCMoEError.peer("party \(call.peer) answered the \(call.what) of layer \(layer) with \(reply.nameWithArticle).")
+            throw PCMoEError.peer("party \(call.peer) replied to the \(call.what) of layer \(layer) with \(reply.nameWithArticle).")
         }
         guard body.turn == turn, body.layer == UInt32(layer) else {
             throw PCMoEError.peer("party \(call.peer) answered the \(call.what) of layer \(layer) in turn \(turn) "

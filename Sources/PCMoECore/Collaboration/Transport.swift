@@ -20,11 +20,11 @@ public struct Outgoing: Sendable, Equatable {
     public let bytes: [UInt8]
 }
 
-/// What ``Party/receive(_:)`` made of incoming bytes.
+/// The outcome of ``Party/receive(_:)`` for incoming bytes.
 public struct Delivery: Sendable, Equatable {
     /// The reply to send, if any.
     public let reply: Outgoing?
-    /// Why the message was refused or dropped; nil when it was accepted.
+    /// The reason the message was rejected or dropped, or nil when it was accepted.
     public let refusal: String?
 }
 
@@ -36,7 +36,7 @@ public struct Delivery: Sendable, Equatable {
 /// bytes to deliver, or nil to drop them; tests use it to capture, alter or
 /// repeat messages.
 public final class InProcessTransport: Transport, @unchecked Sendable {
-    /// Parties by id, held weakly: a party holds its transport, not the reverse.
+    /// Parties by id, referenced weakly, because a party owns its transport and not the reverse.
     private var parties: [WeakParty]
     private let inboxes: [DispatchQueue]
     private let lock = NSLock()

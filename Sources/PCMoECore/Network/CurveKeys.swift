@@ -100,7 +100,7 @@ public struct CurveKeyPair: Equatable, Sendable {
         return key
     }
 
-    /// The `name = value` lines of a key file; lines starting with # are comments.
+    /// Reads the `name = value` lines of a key file; lines starting with # are comments.
     private static func keyFields(_ path: String) throws -> [String: String] {
         guard let data = FileManager.default.contents(atPath: path), data.count <= 4096,
               let text = String(data: data, encoding: .utf8) else {

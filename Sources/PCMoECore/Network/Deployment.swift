@@ -15,7 +15,7 @@ public struct Deployment: Equatable, Sendable {
         public var id: Int
         /// The endpoint the party binds and the others connect to, such as tcp://127.0.0.1:5550.
         public var endpoint: String
-        /// The party's CURVE public key (Z85).
+        /// The party's CURVE public key, as 40 characters of Z85 text.
         public var publicKey: String
 
         /// Creates an entry from its parts.
