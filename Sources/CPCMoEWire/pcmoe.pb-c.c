@@ -592,6 +592,186 @@ void   pcmoe__v1__abort_reply__free_unpacked
   assert(message->base.descriptor == &pcmoe__v1__abort_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   pcmoe__v1__handoff__init
+                     (Pcmoe__V1__Handoff         *message)
+{
+  static const Pcmoe__V1__Handoff init_value = PCMOE__V1__HANDOFF__INIT;
+  *message = init_value;
+}
+size_t pcmoe__v1__handoff__get_packed_size
+                     (const Pcmoe__V1__Handoff *message)
+{
+  assert(message->base.descriptor == &pcmoe__v1__handoff__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pcmoe__v1__handoff__pack
+                     (const Pcmoe__V1__Handoff *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pcmoe__v1__handoff__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pcmoe__v1__handoff__pack_to_buffer
+                     (const Pcmoe__V1__Handoff *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pcmoe__v1__handoff__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pcmoe__V1__Handoff *
+       pcmoe__v1__handoff__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pcmoe__V1__Handoff *)
+     protobuf_c_message_unpack (&pcmoe__v1__handoff__descriptor,
+                                allocator, len, data);
+}
+void   pcmoe__v1__handoff__free_unpacked
+                     (Pcmoe__V1__Handoff *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pcmoe__v1__handoff__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   pcmoe__v1__handoff_reply__init
+                     (Pcmoe__V1__HandoffReply         *message)
+{
+  static const Pcmoe__V1__HandoffReply init_value = PCMOE__V1__HANDOFF_REPLY__INIT;
+  *message = init_value;
+}
+size_t pcmoe__v1__handoff_reply__get_packed_size
+                     (const Pcmoe__V1__HandoffReply *message)
+{
+  assert(message->base.descriptor == &pcmoe__v1__handoff_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pcmoe__v1__handoff_reply__pack
+                     (const Pcmoe__V1__HandoffReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pcmoe__v1__handoff_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pcmoe__v1__handoff_reply__pack_to_buffer
+                     (const Pcmoe__V1__HandoffReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pcmoe__v1__handoff_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pcmoe__V1__HandoffReply *
+       pcmoe__v1__handoff_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pcmoe__V1__HandoffReply *)
+     protobuf_c_message_unpack (&pcmoe__v1__handoff_reply__descriptor,
+                                allocator, len, data);
+}
+void   pcmoe__v1__handoff_reply__free_unpacked
+                     (Pcmoe__V1__HandoffReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pcmoe__v1__handoff_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   pcmoe__v1__finished__init
+                     (Pcmoe__V1__Finished         *message)
+{
+  static const Pcmoe__V1__Finished init_value = PCMOE__V1__FINISHED__INIT;
+  *message = init_value;
+}
+size_t pcmoe__v1__finished__get_packed_size
+                     (const Pcmoe__V1__Finished *message)
+{
+  assert(message->base.descriptor == &pcmoe__v1__finished__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pcmoe__v1__finished__pack
+                     (const Pcmoe__V1__Finished *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pcmoe__v1__finished__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pcmoe__v1__finished__pack_to_buffer
+                     (const Pcmoe__V1__Finished *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pcmoe__v1__finished__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pcmoe__V1__Finished *
+       pcmoe__v1__finished__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pcmoe__V1__Finished *)
+     protobuf_c_message_unpack (&pcmoe__v1__finished__descriptor,
+                                allocator, len, data);
+}
+void   pcmoe__v1__finished__free_unpacked
+                     (Pcmoe__V1__Finished *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pcmoe__v1__finished__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   pcmoe__v1__finished_reply__init
+                     (Pcmoe__V1__FinishedReply         *message)
+{
+  static const Pcmoe__V1__FinishedReply init_value = PCMOE__V1__FINISHED_REPLY__INIT;
+  *message = init_value;
+}
+size_t pcmoe__v1__finished_reply__get_packed_size
+                     (const Pcmoe__V1__FinishedReply *message)
+{
+  assert(message->base.descriptor == &pcmoe__v1__finished_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pcmoe__v1__finished_reply__pack
+                     (const Pcmoe__V1__FinishedReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pcmoe__v1__finished_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pcmoe__v1__finished_reply__pack_to_buffer
+                     (const Pcmoe__V1__FinishedReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pcmoe__v1__finished_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pcmoe__V1__FinishedReply *
+       pcmoe__v1__finished_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pcmoe__V1__FinishedReply *)
+     protobuf_c_message_unpack (&pcmoe__v1__finished_reply__descriptor,
+                                allocator, len, data);
+}
+void   pcmoe__v1__finished_reply__free_unpacked
+                     (Pcmoe__V1__FinishedReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pcmoe__v1__finished_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   pcmoe__v1__error_reply__init
                      (Pcmoe__V1__ErrorReply         *message)
 {
@@ -991,7 +1171,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__run_settings__descriptor =
   (ProtobufCMessageInit) pcmoe__v1__run_settings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pcmoe__v1__hello__field_descriptors[3] =
+static const ProtobufCFieldDescriptor pcmoe__v1__hello__field_descriptors[5] =
 {
   {
     "party_count",
@@ -1029,16 +1209,42 @@ static const ProtobufCFieldDescriptor pcmoe__v1__hello__field_descriptors[3] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "join_nonce",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Hello, join_nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "turns_saved",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Hello, turns_saved),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pcmoe__v1__hello__field_indices_by_name[] = {
+  3,   /* field[3] = join_nonce */
   0,   /* field[0] = party_count */
   2,   /* field[2] = run */
   1,   /* field[1] = sizes */
+  4,   /* field[4] = turns_saved */
 };
 static const ProtobufCIntRange pcmoe__v1__hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 3 }
+  { 0, 5 }
 };
 const ProtobufCMessageDescriptor pcmoe__v1__hello__descriptor =
 {
@@ -1048,14 +1254,14 @@ const ProtobufCMessageDescriptor pcmoe__v1__hello__descriptor =
   "Pcmoe__V1__Hello",
   "pcmoe.v1",
   sizeof(Pcmoe__V1__Hello),
-  3,
+  5,
   pcmoe__v1__hello__field_descriptors,
   pcmoe__v1__hello__field_indices_by_name,
   1,  pcmoe__v1__hello__number_ranges,
   (ProtobufCMessageInit) pcmoe__v1__hello__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pcmoe__v1__welcome__field_descriptors[1] =
+static const ProtobufCFieldDescriptor pcmoe__v1__welcome__field_descriptors[4] =
 {
   {
     "steps_taken",
@@ -1069,14 +1275,53 @@ static const ProtobufCFieldDescriptor pcmoe__v1__welcome__field_descriptors[1] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "phase",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_ENUM,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Welcome, phase),
+    &pcmoe__v1__session_phase__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "join_nonce",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Welcome, join_nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "turns",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Welcome, turns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pcmoe__v1__welcome__field_indices_by_name[] = {
+  2,   /* field[2] = join_nonce */
+  1,   /* field[1] = phase */
   0,   /* field[0] = steps_taken */
+  3,   /* field[3] = turns */
 };
 static const ProtobufCIntRange pcmoe__v1__welcome__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 1 }
+  { 0, 4 }
 };
 const ProtobufCMessageDescriptor pcmoe__v1__welcome__descriptor =
 {
@@ -1086,7 +1331,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__welcome__descriptor =
   "Pcmoe__V1__Welcome",
   "pcmoe.v1",
   sizeof(Pcmoe__V1__Welcome),
-  1,
+  4,
   pcmoe__v1__welcome__field_descriptors,
   pcmoe__v1__welcome__field_indices_by_name,
   1,  pcmoe__v1__welcome__number_ranges,
@@ -1566,6 +1811,184 @@ const ProtobufCMessageDescriptor pcmoe__v1__abort_reply__descriptor =
   (ProtobufCMessageInit) pcmoe__v1__abort_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor pcmoe__v1__handoff__field_descriptors[2] =
+{
+  {
+    "turn",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Handoff, turn),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "join_nonce",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Handoff, join_nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pcmoe__v1__handoff__field_indices_by_name[] = {
+  1,   /* field[1] = join_nonce */
+  0,   /* field[0] = turn */
+};
+static const ProtobufCIntRange pcmoe__v1__handoff__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor pcmoe__v1__handoff__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.Handoff",
+  "Handoff",
+  "Pcmoe__V1__Handoff",
+  "pcmoe.v1",
+  sizeof(Pcmoe__V1__Handoff),
+  2,
+  pcmoe__v1__handoff__field_descriptors,
+  pcmoe__v1__handoff__field_indices_by_name,
+  1,  pcmoe__v1__handoff__number_ranges,
+  (ProtobufCMessageInit) pcmoe__v1__handoff__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pcmoe__v1__handoff_reply__field_descriptors[1] =
+{
+  {
+    "turn",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__HandoffReply, turn),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pcmoe__v1__handoff_reply__field_indices_by_name[] = {
+  0,   /* field[0] = turn */
+};
+static const ProtobufCIntRange pcmoe__v1__handoff_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor pcmoe__v1__handoff_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.HandoffReply",
+  "HandoffReply",
+  "Pcmoe__V1__HandoffReply",
+  "pcmoe.v1",
+  sizeof(Pcmoe__V1__HandoffReply),
+  1,
+  pcmoe__v1__handoff_reply__field_descriptors,
+  pcmoe__v1__handoff_reply__field_indices_by_name,
+  1,  pcmoe__v1__handoff_reply__number_ranges,
+  (ProtobufCMessageInit) pcmoe__v1__handoff_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pcmoe__v1__finished__field_descriptors[2] =
+{
+  {
+    "join_nonce",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Finished, join_nonce),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "turns",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Finished, turns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pcmoe__v1__finished__field_indices_by_name[] = {
+  0,   /* field[0] = join_nonce */
+  1,   /* field[1] = turns */
+};
+static const ProtobufCIntRange pcmoe__v1__finished__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor pcmoe__v1__finished__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.Finished",
+  "Finished",
+  "Pcmoe__V1__Finished",
+  "pcmoe.v1",
+  sizeof(Pcmoe__V1__Finished),
+  2,
+  pcmoe__v1__finished__field_descriptors,
+  pcmoe__v1__finished__field_indices_by_name,
+  1,  pcmoe__v1__finished__number_ranges,
+  (ProtobufCMessageInit) pcmoe__v1__finished__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pcmoe__v1__finished_reply__field_descriptors[1] =
+{
+  {
+    "turns",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__FinishedReply, turns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pcmoe__v1__finished_reply__field_indices_by_name[] = {
+  0,   /* field[0] = turns */
+};
+static const ProtobufCIntRange pcmoe__v1__finished_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 1 }
+};
+const ProtobufCMessageDescriptor pcmoe__v1__finished_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.FinishedReply",
+  "FinishedReply",
+  "Pcmoe__V1__FinishedReply",
+  "pcmoe.v1",
+  sizeof(Pcmoe__V1__FinishedReply),
+  1,
+  pcmoe__v1__finished_reply__field_descriptors,
+  pcmoe__v1__finished_reply__field_indices_by_name,
+  1,  pcmoe__v1__finished_reply__number_ranges,
+  (ProtobufCMessageInit) pcmoe__v1__finished_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor pcmoe__v1__error_reply__field_descriptors[3] =
 {
   {
@@ -1630,7 +2053,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__error_reply__descriptor =
   (ProtobufCMessageInit) pcmoe__v1__error_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pcmoe__v1__envelope__field_descriptors[16] =
+static const ProtobufCFieldDescriptor pcmoe__v1__envelope__field_descriptors[20] =
 {
   {
     "protocol_version",
@@ -1824,6 +2247,54 @@ static const ProtobufCFieldDescriptor pcmoe__v1__envelope__field_descriptors[16]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "handoff",
+    21,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pcmoe__V1__Envelope, body_case),
+    offsetof(Pcmoe__V1__Envelope, handoff),
+    &pcmoe__v1__handoff__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "handoff_reply",
+    22,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pcmoe__V1__Envelope, body_case),
+    offsetof(Pcmoe__V1__Envelope, handoff_reply),
+    &pcmoe__v1__handoff_reply__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "finished",
+    23,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pcmoe__V1__Envelope, body_case),
+    offsetof(Pcmoe__V1__Envelope, finished),
+    &pcmoe__v1__finished__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "finished_reply",
+    24,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pcmoe__V1__Envelope, body_case),
+    offsetof(Pcmoe__V1__Envelope, finished_reply),
+    &pcmoe__v1__finished_reply__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pcmoe__v1__envelope__field_indices_by_name[] = {
   13,   /* field[13] = abort */
@@ -1831,8 +2302,12 @@ static const unsigned pcmoe__v1__envelope__field_indices_by_name[] = {
   9,   /* field[9] = backward */
   10,   /* field[10] = backward_reply */
   15,   /* field[15] = error */
+  18,   /* field[18] = finished */
+  19,   /* field[19] = finished_reply */
   7,   /* field[7] = forward */
   8,   /* field[8] = forward_reply */
+  16,   /* field[16] = handoff */
+  17,   /* field[17] = handoff_reply */
   5,   /* field[5] = hello */
   0,   /* field[0] = protocol_version */
   3,   /* field[3] = receiver */
@@ -1847,7 +2322,7 @@ static const ProtobufCIntRange pcmoe__v1__envelope__number_ranges[2 + 1] =
 {
   { 1, 0 },
   { 10, 5 },
-  { 0, 16 }
+  { 0, 20 }
 };
 const ProtobufCMessageDescriptor pcmoe__v1__envelope__descriptor =
 {
@@ -1857,7 +2332,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__envelope__descriptor =
   "Pcmoe__V1__Envelope",
   "pcmoe.v1",
   sizeof(Pcmoe__V1__Envelope),
-  16,
+  20,
   pcmoe__v1__envelope__field_descriptors,
   pcmoe__v1__envelope__field_indices_by_name,
   2,  pcmoe__v1__envelope__number_ranges,
@@ -1920,6 +2395,38 @@ const ProtobufCEnumDescriptor pcmoe__v1__dtype__descriptor =
   pcmoe__v1__dtype__enum_values_by_name,
   1,
   pcmoe__v1__dtype__value_ranges,
+  NULL,NULL,NULL,NULL   /* reserved[1234] */
+};
+static const ProtobufCEnumValue pcmoe__v1__session_phase__enum_values_by_number[4] =
+{
+  { "SESSION_PHASE_UNSPECIFIED", "PCMOE__V1__SESSION_PHASE__SESSION_PHASE_UNSPECIFIED", 0 },
+  { "SESSION_PHASE_JOINING", "PCMOE__V1__SESSION_PHASE__SESSION_PHASE_JOINING", 1 },
+  { "SESSION_PHASE_READY", "PCMOE__V1__SESSION_PHASE__SESSION_PHASE_READY", 2 },
+  { "SESSION_PHASE_RUNNING", "PCMOE__V1__SESSION_PHASE__SESSION_PHASE_RUNNING", 3 },
+};
+static const ProtobufCIntRange pcmoe__v1__session_phase__value_ranges[] = {
+{0, 0},{0, 4}
+};
+static const ProtobufCEnumValueIndex pcmoe__v1__session_phase__enum_values_by_name[4] =
+{
+  { "SESSION_PHASE_JOINING", 1 },
+  { "SESSION_PHASE_READY", 2 },
+  { "SESSION_PHASE_RUNNING", 3 },
+  { "SESSION_PHASE_UNSPECIFIED", 0 },
+};
+const ProtobufCEnumDescriptor pcmoe__v1__session_phase__descriptor =
+{
+  PROTOBUF_C__ENUM_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.SessionPhase",
+  "SessionPhase",
+  "Pcmoe__V1__SessionPhase",
+  "pcmoe.v1",
+  4,
+  pcmoe__v1__session_phase__enum_values_by_number,
+  4,
+  pcmoe__v1__session_phase__enum_values_by_name,
+  1,
+  pcmoe__v1__session_phase__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
 static const ProtobufCEnumValue pcmoe__v1__error_code__enum_values_by_number[9] =

@@ -36,8 +36,18 @@ private func sampleHello() -> Hello {
 private func sampleBodies() -> [MessageBody] {
     [
         .hello(sampleHello()),
-        .welcome(stepsTaken: (1 << 40) + 3),
-        .welcome(stepsTaken: 0),
+        .hello(Hello(partyCount: 2, config: sampleHello().config, options: sampleHello().options,
+                     joinNonce: UInt64.max - 9, turnsSaved: 1 << 33)),
+        .welcome(Welcome(stepsTaken: (1 << 40) + 3)),
+        .welcome(Welcome(stepsTaken: 0)),
+        .welcome(Welcome(stepsTaken: 12, phase: .running, joinNonce: 0xFEED_0000_0000_0001, turns: 1 << 35)),
+        .welcome(Welcome(stepsTaken: 0, phase: .joining, joinNonce: 1, turns: 0)),
+        .handoff(SessionNotice(turn: (1 << 50) + 7, joinNonce: UInt64.max)),
+        .handoff(SessionNotice(turn: 0, joinNonce: 0)),
+        .handoffReply(turn: 81),
+        .finished(SessionNotice(turn: 300, joinNonce: 0x1234_5678_9ABC_DEF0)),
+        .finishedReply(turns: 300),
+        .finishedReply(turns: 0),
         .forward(ExpertForwardRequest(turn: UInt64.max, layer: 2, experts: [0, 4, 4, 1, 3],
                                       rows: WireTensor(sampleTensor(rows: 5, seed: 1), dtype: .bf16), inference: true)),
         .forward(ExpertForwardRequest(turn: 3, layer: 1, experts: [],
@@ -283,6 +293,9 @@ private func unescapedBytes(_ quoted: String) -> [UInt8]? {
 /// The names protoc prints for the DType values, by raw value.
 private let dtypeNames = ["DTYPE_F32", "DTYPE_BF16", "DTYPE_F16"]
 
+/// The names protoc prints for the SessionPhase values, by raw value.
+private let phaseNames = ["SESSION_PHASE_UNSPECIFIED", "SESSION_PHASE_JOINING", "SESSION_PHASE_READY", "SESSION_PHASE_RUNNING"]
+
 /// The names protoc prints for the ErrorCode values, by raw value.
 private let errorCodeNames = ["ERROR_CODE_UNSPECIFIED", "ERROR_CODE_MALFORMED", "ERROR_CODE_VERSION",
                               "ERROR_CODE_SESSION", "ERROR_CODE_INVALID_REQUEST", "ERROR_CODE_NOT_FINITE",
@@ -325,9 +338,28 @@ private struct ExpectedPrint {
             doubles["hello.run.min_lr_ratio"] = o.minLearningRateRatio
             doubles["hello.run.weight_decay"] = o.weightDecay
             doubles["hello.run.clip_norm"] = o.clipNorm
-        case .welcome(let steps):
+            integer("hello.join_nonce", hello.joinNonce)
+            integer("hello.turns_saved", hello.turnsSaved)
+        case .welcome(let welcome):
             message("welcome")
-            integer("welcome.steps_taken", steps)
+            integer("welcome.steps_taken", welcome.stepsTaken)
+            words["welcome.phase"] = welcome.phase == .none ? [] : [phaseNames[welcome.phase.rawValue]]
+            integer("welcome.join_nonce", welcome.joinNonce)
+            integer("welcome.turns", welcome.turns)
+        case .handoff(let notice):
+            message("handoff")
+            integer("handoff.turn", notice.turn)
+            integer("handoff.join_nonce", notice.joinNonce)
+        case .handoffReply(let turn):
+            message("handoff_reply")
+            integer("handoff_reply.turn", turn)
+        case .finished(let notice):
+            message("finished")
+            integer("finished.turns", notice.turn)
+            integer("finished.join_nonce", notice.joinNonce)
+        case .finishedReply(let turns):
+            message("finished_reply")
+            integer("finished_reply.turns", turns)
         case .forward(let request):
             message("forward")
             integer("forward.turn", request.turn)
@@ -775,7 +807,7 @@ extension WireTests {
     @Test func messageOfANewerVersionIsNamedAsSuch() throws {
         // A newer sender's message that this build cannot parse reads as an
         // envelope without a body; its version, not the body, is the error.
-        var future = Envelope(session: 3, sender: 0, receiver: 1, requestID: 4, body: .welcome(stepsTaken: 0),
+        var future = Envelope(session: 3, sender: 0, receiver: 1, requestID: 4, body: .welcome(Welcome(stepsTaken: 0)),
                               version: 2).encoded()
         future.removeLast(2)  // drop the empty Welcome (tag and length), keep the header fields
         do {

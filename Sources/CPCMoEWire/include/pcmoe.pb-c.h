@@ -28,6 +28,10 @@ typedef struct Pcmoe__V1__StepRequest Pcmoe__V1__StepRequest;
 typedef struct Pcmoe__V1__StepReply Pcmoe__V1__StepReply;
 typedef struct Pcmoe__V1__AbortRequest Pcmoe__V1__AbortRequest;
 typedef struct Pcmoe__V1__AbortReply Pcmoe__V1__AbortReply;
+typedef struct Pcmoe__V1__Handoff Pcmoe__V1__Handoff;
+typedef struct Pcmoe__V1__HandoffReply Pcmoe__V1__HandoffReply;
+typedef struct Pcmoe__V1__Finished Pcmoe__V1__Finished;
+typedef struct Pcmoe__V1__FinishedReply Pcmoe__V1__FinishedReply;
 typedef struct Pcmoe__V1__ErrorReply Pcmoe__V1__ErrorReply;
 typedef struct Pcmoe__V1__Envelope Pcmoe__V1__Envelope;
 
@@ -62,6 +66,28 @@ typedef enum _Pcmoe__V1__DType {
   PCMOE__V1__DTYPE__DTYPE_F16 = 2
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PCMOE__V1__DTYPE)
 } Pcmoe__V1__DType;
+/*
+ * Where a party of a coordinated session stands; a Welcome reports it.
+ */
+typedef enum _Pcmoe__V1__SessionPhase {
+  /*
+   * the party runs no coordinated session
+   */
+  PCMOE__V1__SESSION_PHASE__SESSION_PHASE_UNSPECIFIED = 0,
+  /*
+   * choosing the checkpoint to resume from
+   */
+  PCMOE__V1__SESSION_PHASE__SESSION_PHASE_JOINING = 1,
+  /*
+   * loaded it; waiting for the others
+   */
+  PCMOE__V1__SESSION_PHASE__SESSION_PHASE_READY = 2,
+  /*
+   * taking and serving turns
+   */
+  PCMOE__V1__SESSION_PHASE__SESSION_PHASE_RUNNING = 3
+    PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PCMOE__V1__SESSION_PHASE)
+} Pcmoe__V1__SessionPhase;
 typedef enum _Pcmoe__V1__ErrorCode {
   PCMOE__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED = 0,
   /*
@@ -184,10 +210,21 @@ struct  Pcmoe__V1__Hello
   uint32_t party_count;
   Pcmoe__V1__ModelSizes *sizes;
   Pcmoe__V1__RunSettings *run;
+  /*
+   * The two fields below are 0 outside a coordinated session (pcmoe party).
+   */
+  /*
+   * random, new each time the sender starts to join
+   */
+  uint64_t join_nonce;
+  /*
+   * turns complete in the sender's newest checkpoint
+   */
+  uint64_t turns_saved;
 };
 #define PCMOE__V1__HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__hello__descriptor) \
-    , 0, NULL, NULL }
+    , 0, NULL, NULL, 0, 0 }
 
 
 /*
@@ -200,10 +237,20 @@ struct  Pcmoe__V1__Welcome
    * optimizer steps the receiver's shard has taken
    */
   uint64_t steps_taken;
+  Pcmoe__V1__SessionPhase phase;
+  /*
+   * the receiver's own join nonce
+   */
+  uint64_t join_nonce;
+  /*
+   * JOINING: turns complete in the receiver's newest checkpoint;
+   * READY and RUNNING: turns complete in the checkpoint it loaded.
+   */
+  uint64_t turns;
 };
 #define PCMOE__V1__WELCOME__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__welcome__descriptor) \
-    , 0 }
+    , 0, PCMOE__V1__SESSION_PHASE__SESSION_PHASE_UNSPECIFIED, 0, 0 }
 
 
 /*
@@ -354,7 +401,66 @@ struct  Pcmoe__V1__AbortReply
 
 /*
  * The answer to a request the receiver refused. Nothing changed at the receiver.
+ * Sent by the party that took a turn, once every owner stepped it, to every
+ * other party; the party that takes the next turn gets it last and starts
+ * only then. A party whose checkpoint interval ends with the turn saves
+ * its checkpoint before it replies.
  */
+struct  Pcmoe__V1__Handoff
+{
+  ProtobufCMessage base;
+  uint64_t turn;
+  /*
+   * the sender's join nonce
+   */
+  uint64_t join_nonce;
+};
+#define PCMOE__V1__HANDOFF__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__handoff__descriptor) \
+    , 0, 0 }
+
+
+struct  Pcmoe__V1__HandoffReply
+{
+  ProtobufCMessage base;
+  uint64_t turn;
+};
+#define PCMOE__V1__HANDOFF_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__handoff_reply__descriptor) \
+    , 0 }
+
+
+/*
+ * Sent by a party to every other party after its final evaluation; a party
+ * stops serving once every other party has sent it one.
+ */
+struct  Pcmoe__V1__Finished
+{
+  ProtobufCMessage base;
+  /*
+   * the sender's join nonce
+   */
+  uint64_t join_nonce;
+  /*
+   * turns complete in the run
+   */
+  uint64_t turns;
+};
+#define PCMOE__V1__FINISHED__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__finished__descriptor) \
+    , 0, 0 }
+
+
+struct  Pcmoe__V1__FinishedReply
+{
+  ProtobufCMessage base;
+  uint64_t turns;
+};
+#define PCMOE__V1__FINISHED_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__finished_reply__descriptor) \
+    , 0 }
+
+
 struct  Pcmoe__V1__ErrorReply
 {
   ProtobufCMessage base;
@@ -385,7 +491,11 @@ typedef enum {
   PCMOE__V1__ENVELOPE__BODY_STEP_REPLY = 17,
   PCMOE__V1__ENVELOPE__BODY_ABORT = 18,
   PCMOE__V1__ENVELOPE__BODY_ABORT_REPLY = 19,
-  PCMOE__V1__ENVELOPE__BODY_ERROR = 20
+  PCMOE__V1__ENVELOPE__BODY_ERROR = 20,
+  PCMOE__V1__ENVELOPE__BODY_HANDOFF = 21,
+  PCMOE__V1__ENVELOPE__BODY_HANDOFF_REPLY = 22,
+  PCMOE__V1__ENVELOPE__BODY_FINISHED = 23,
+  PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY = 24
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PCMOE__V1__ENVELOPE__BODY__CASE)
 } Pcmoe__V1__Envelope__BodyCase;
 
@@ -426,6 +536,10 @@ struct  Pcmoe__V1__Envelope
     Pcmoe__V1__AbortRequest *abort;
     Pcmoe__V1__AbortReply *abort_reply;
     Pcmoe__V1__ErrorReply *error;
+    Pcmoe__V1__Handoff *handoff;
+    Pcmoe__V1__HandoffReply *handoff_reply;
+    Pcmoe__V1__Finished *finished;
+    Pcmoe__V1__FinishedReply *finished_reply;
   };
 };
 #define PCMOE__V1__ENVELOPE__INIT \
@@ -680,6 +794,82 @@ Pcmoe__V1__AbortReply *
 void   pcmoe__v1__abort_reply__free_unpacked
                      (Pcmoe__V1__AbortReply *message,
                       ProtobufCAllocator *allocator);
+/* Pcmoe__V1__Handoff methods */
+void   pcmoe__v1__handoff__init
+                     (Pcmoe__V1__Handoff         *message);
+size_t pcmoe__v1__handoff__get_packed_size
+                     (const Pcmoe__V1__Handoff   *message);
+size_t pcmoe__v1__handoff__pack
+                     (const Pcmoe__V1__Handoff   *message,
+                      uint8_t             *out);
+size_t pcmoe__v1__handoff__pack_to_buffer
+                     (const Pcmoe__V1__Handoff   *message,
+                      ProtobufCBuffer     *buffer);
+Pcmoe__V1__Handoff *
+       pcmoe__v1__handoff__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pcmoe__v1__handoff__free_unpacked
+                     (Pcmoe__V1__Handoff *message,
+                      ProtobufCAllocator *allocator);
+/* Pcmoe__V1__HandoffReply methods */
+void   pcmoe__v1__handoff_reply__init
+                     (Pcmoe__V1__HandoffReply         *message);
+size_t pcmoe__v1__handoff_reply__get_packed_size
+                     (const Pcmoe__V1__HandoffReply   *message);
+size_t pcmoe__v1__handoff_reply__pack
+                     (const Pcmoe__V1__HandoffReply   *message,
+                      uint8_t             *out);
+size_t pcmoe__v1__handoff_reply__pack_to_buffer
+                     (const Pcmoe__V1__HandoffReply   *message,
+                      ProtobufCBuffer     *buffer);
+Pcmoe__V1__HandoffReply *
+       pcmoe__v1__handoff_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pcmoe__v1__handoff_reply__free_unpacked
+                     (Pcmoe__V1__HandoffReply *message,
+                      ProtobufCAllocator *allocator);
+/* Pcmoe__V1__Finished methods */
+void   pcmoe__v1__finished__init
+                     (Pcmoe__V1__Finished         *message);
+size_t pcmoe__v1__finished__get_packed_size
+                     (const Pcmoe__V1__Finished   *message);
+size_t pcmoe__v1__finished__pack
+                     (const Pcmoe__V1__Finished   *message,
+                      uint8_t             *out);
+size_t pcmoe__v1__finished__pack_to_buffer
+                     (const Pcmoe__V1__Finished   *message,
+                      ProtobufCBuffer     *buffer);
+Pcmoe__V1__Finished *
+       pcmoe__v1__finished__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pcmoe__v1__finished__free_unpacked
+                     (Pcmoe__V1__Finished *message,
+                      ProtobufCAllocator *allocator);
+/* Pcmoe__V1__FinishedReply methods */
+void   pcmoe__v1__finished_reply__init
+                     (Pcmoe__V1__FinishedReply         *message);
+size_t pcmoe__v1__finished_reply__get_packed_size
+                     (const Pcmoe__V1__FinishedReply   *message);
+size_t pcmoe__v1__finished_reply__pack
+                     (const Pcmoe__V1__FinishedReply   *message,
+                      uint8_t             *out);
+size_t pcmoe__v1__finished_reply__pack_to_buffer
+                     (const Pcmoe__V1__FinishedReply   *message,
+                      ProtobufCBuffer     *buffer);
+Pcmoe__V1__FinishedReply *
+       pcmoe__v1__finished_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pcmoe__v1__finished_reply__free_unpacked
+                     (Pcmoe__V1__FinishedReply *message,
+                      ProtobufCAllocator *allocator);
 /* Pcmoe__V1__ErrorReply methods */
 void   pcmoe__v1__error_reply__init
                      (Pcmoe__V1__ErrorReply         *message);
@@ -759,6 +949,18 @@ typedef void (*Pcmoe__V1__AbortRequest_Closure)
 typedef void (*Pcmoe__V1__AbortReply_Closure)
                  (const Pcmoe__V1__AbortReply *message,
                   void *closure_data);
+typedef void (*Pcmoe__V1__Handoff_Closure)
+                 (const Pcmoe__V1__Handoff *message,
+                  void *closure_data);
+typedef void (*Pcmoe__V1__HandoffReply_Closure)
+                 (const Pcmoe__V1__HandoffReply *message,
+                  void *closure_data);
+typedef void (*Pcmoe__V1__Finished_Closure)
+                 (const Pcmoe__V1__Finished *message,
+                  void *closure_data);
+typedef void (*Pcmoe__V1__FinishedReply_Closure)
+                 (const Pcmoe__V1__FinishedReply *message,
+                  void *closure_data);
 typedef void (*Pcmoe__V1__ErrorReply_Closure)
                  (const Pcmoe__V1__ErrorReply *message,
                   void *closure_data);
@@ -773,6 +975,7 @@ typedef void (*Pcmoe__V1__Envelope_Closure)
 
 extern const ProtobufCEnumDescriptor    pcmoe__v1__protocol_version__descriptor;
 extern const ProtobufCEnumDescriptor    pcmoe__v1__dtype__descriptor;
+extern const ProtobufCEnumDescriptor    pcmoe__v1__session_phase__descriptor;
 extern const ProtobufCEnumDescriptor    pcmoe__v1__error_code__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__tensor__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__model_sizes__descriptor;
@@ -787,6 +990,10 @@ extern const ProtobufCMessageDescriptor pcmoe__v1__step_request__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__step_reply__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__abort_request__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__abort_reply__descriptor;
+extern const ProtobufCMessageDescriptor pcmoe__v1__handoff__descriptor;
+extern const ProtobufCMessageDescriptor pcmoe__v1__handoff_reply__descriptor;
+extern const ProtobufCMessageDescriptor pcmoe__v1__finished__descriptor;
+extern const ProtobufCMessageDescriptor pcmoe__v1__finished_reply__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__error_reply__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__envelope__descriptor;
 

@@ -135,21 +135,38 @@ extension Party {
         switch body {
         case .hello(let hello):
             try checkHello(hello, from: sender)
-            return .welcome(stepsTaken: UInt64(expertSteps))
+            let steps = UInt64(expertSteps)
+            return .welcome(session?.welcome(hello, from: sender, stepsTaken: steps) ?? Welcome(stepsTaken: steps))
         case .forward(let request):
+            try session?.admitTurnRequest(from: sender)
             return .forwardReply(try serveForward(request, from: sender))
         case .backward(let request):
+            try session?.admitTurnRequest(from: sender)
             return .backwardReply(try serveBackward(request, from: sender))
         case .step(let step):
+            try session?.admitTurnRequest(from: sender)
             let norm = try shard.step(requester: sender, turn: step.turn, globalStep: step.globalStep)
             replies.forgetBefore(turn: step.turn)
             return .stepReply(StepBody(turn: step.turn, globalStep: step.globalStep, gradientNorm: norm))
         case .abort(let turn):
             shard.abort(requester: sender, turn: turn)
             return .abortReply(turn: turn)
+        case .handoff(let notice):
+            try coordinatedSession(for: body).receiveHandoff(notice, from: sender)
+            return .handoffReply(turn: notice.turn)
+        case .finished(let notice):
+            try coordinatedSession(for: body).receiveFinished(notice, from: sender)
+            return .finishedReply(turns: notice.turn)
         default:
             throw ErrorReply(code: .invalidRequest, message: "\(body.name) is not a request.")
         }
+    }
+
+    private func coordinatedSession(for body: MessageBody) throws -> SessionState {
+        guard let session else {
+            throw ErrorReply(code: .state, message: "party \(id) runs no coordinated session, so it takes no \(body.name).")
+        }
+        return session
     }
 
     private func serveForward(_ request: ExpertForwardRequest, from sender: Int) throws -> LayerTensor {
@@ -250,7 +267,8 @@ extension MessageBody {
         case .forward(let r): return r.turn
         case .forwardReply(let r), .backward(let r), .backwardReply(let r): return r.turn
         case .step(let s), .stepReply(let s): return s.turn
-        case .abort(let turn), .abortReply(let turn): return turn
+        case .abort(let turn), .abortReply(let turn), .handoffReply(let turn): return turn
+        case .handoff(let notice): return notice.turn
         default: return 0
         }
     }

@@ -32,11 +32,11 @@ extension Party {
             try startCall(to: $0, .hello(hello), what: "Hello")
         }
         for (call, reply) in zip(calls, try finishCalls(calls)) {
-            guard case .welcome(let steps) = reply else {
+            guard case .welcome(let welcome) = reply else {
                 throw PCMoEError.peer("party \(call.peer) returned \(reply.nameWithArticle) in response to the Hello.")
             }
-            guard steps == UInt64(expertSteps) else {
-                throw PCMoEError.peer("party \(call.peer)'s experts have taken \(steps) steps and party \(id)'s \(expertSteps); "
+            guard welcome.stepsTaken == UInt64(expertSteps) else {
+                throw PCMoEError.peer("party \(call.peer)'s experts have taken \(welcome.stepsTaken) steps and party \(id)'s \(expertSteps); "
                                           + "start every party fresh, or from checkpoints saved after the same turn.")
             }
         }

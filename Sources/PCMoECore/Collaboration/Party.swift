@@ -27,6 +27,12 @@ public final class Party: @unchecked Sendable {
         set { stateLock.withLock { currentTransport = newValue } }
     }
 
+    /// The coordination state while a ``SessionRunner`` runs this party.
+    var session: SessionState? {
+        get { stateLock.withLock { currentSession } }
+        set { stateLock.withLock { currentSession = newValue } }
+    }
+
     let shard: ExpertShard
     let calls = PendingCalls()
     let remote: RemoteExperts
@@ -35,6 +41,7 @@ public final class Party: @unchecked Sendable {
     let turnLock = NSLock()
     lazy var replies = ReplyCache(maxBytes: (4 * config.layers + 4) * maxFrameBytes)
     private var currentTransport: Transport?
+    private var currentSession: SessionState?
     private var sent = 0, received = 0, rejected = 0
     private var lastRejection = ""
 

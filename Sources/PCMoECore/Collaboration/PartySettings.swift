@@ -8,8 +8,11 @@ public struct PartySettings: Sendable, Equatable {
     public var session: UInt64
     /// The element type of the tensors this party sends.
     public var wireType: WireDType = .f32
-    /// Seconds to wait for a reply before the call fails.
+    /// Seconds to wait for a reply before the request is sent again or,
+    /// after the last retry, the call fails.
     public var callTimeout: Double = 120
+    /// How many times an unanswered request is sent again, with its request id.
+    public var callRetries = 2
     /// Seeds the initial backbone. Keep it private: a peer that knows the
     /// initial backbone can compute the rows a guessed text would send. Nil,
     /// the default, draws a seed from the system's random generator.
@@ -19,9 +22,11 @@ public struct PartySettings: Sendable, Equatable {
     public static let maxParties = 1024
     /// The maximum call timeout, in seconds: one week.
     public static let maxCallTimeout = 604_800.0
+    /// The most retries of one call.
+    public static let maxCallRetries = 100
 
-    /// Settings for party `id` of `partyCount` in `session`, sending f32 and
-    /// waiting 120 s per call.
+    /// Settings for party `id` of `partyCount` in `session`, sending f32,
+    /// waiting 120 s per attempt and retrying a call twice.
     public init(id: Int, partyCount: Int, session: UInt64) {
         self.id = id
         self.partyCount = partyCount
@@ -43,6 +48,9 @@ public struct PartySettings: Sendable, Equatable {
         guard callTimeout.isFinite, callTimeout > 0, callTimeout <= Self.maxCallTimeout else {
             throw PCMoEError.invalidArgument(
                 "the call timeout is \(callTimeout) s; it must be above 0 and at most \(Int(Self.maxCallTimeout)) s (one week).")
+        }
+        guard (0...Self.maxCallRetries).contains(callRetries) else {
+            throw PCMoEError.invalidArgument("the call retries are \(callRetries); give 0 to \(Self.maxCallRetries).")
         }
     }
 }

@@ -7,7 +7,11 @@ import Foundation
 final class PendingCalls: @unchecked Sendable {
     private let condition = NSCondition()
     private var waiting: [UInt64: (peer: Int, reply: MessageBody?)] = [:]
-    private var nextID: UInt64 = 0
+    /// Starts at a random value, so a party restarted in the same session
+    /// does not reuse the request ids of its earlier run. The value always
+    /// has bit 31 set and no higher bit, so every id takes the same five
+    /// bytes on the wire and message sizes do not vary from run to run.
+    private var nextID = (1 << 31) | UInt64.random(in: 0..<(1 << 30))
     private var cancelled = false
 
     /// The outcome of a wait.
@@ -38,18 +42,21 @@ final class PendingCalls: @unchecked Sendable {
     }
 
     /// Waits until request `id` has its reply, `deadline` passes or, when
-    /// `cancellable`, ``cancel()`` is called; then removes the request.
+    /// `cancellable`, ``cancel()`` is called. The request stays registered,
+    /// so a reply to a retry is still accepted, until ``close(id:)``.
     func wait(id: UInt64, until deadline: Date, cancellable: Bool = true) -> Outcome {
         condition.lock()
-        defer {
-            waiting[id] = nil
-            condition.unlock()
-        }
+        defer { condition.unlock() }
         while waiting[id]?.reply == nil && !(cancellable && cancelled) {
             if !condition.wait(until: deadline) { break }
         }
         if let reply = waiting[id]?.reply { return .reply(reply) }
         return cancellable && cancelled ? .cancelled : .timedOut
+    }
+
+    /// Forgets request `id`; a reply to it is dropped from now on.
+    func close(id: UInt64) {
+        condition.withLock { waiting[id] = nil }
     }
 
     /// Makes every wait, now and until ``resetCancel()``, return `.cancelled`.

@@ -10,7 +10,7 @@ import Foundation
 /// ```json
 /// {
 ///   "party": {"id": 0, "party_count": 3, "session": 42, "wire_type": "bf16",
-///             "call_timeout_seconds": 120, "backbone_seed": 7},
+///             "call_timeout_seconds": 120, "call_retries": 2, "backbone_seed": 7},
 ///   "model": {"d_model": 64, "n_heads": 4, "n_layers": 2, "n_experts": 6,
 ///             "top_k": 2, "expert_hidden": 128, "seq_len": 32},
 ///   "training": {"steps": 300, "batch": 8, "learning_rate": 0.002,
@@ -171,11 +171,12 @@ private struct ConfigFile: Decodable {
 
 /// The `party` section.
 private struct PartySection: Decodable {
-    var id: Int?, partyCount: Int?, session: UInt64?, wireType: String?, callTimeout: Double?, backboneSeed: UInt64?
+    var id: Int?, partyCount: Int?, session: UInt64?, wireType: String?, callTimeout: Double?, callRetries: Int?
+    var backboneSeed: UInt64?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, partyCount = "party_count", session, wireType = "wire_type", callTimeout = "call_timeout_seconds"
-        case backboneSeed = "backbone_seed"
+        case callRetries = "call_retries", backboneSeed = "backbone_seed"
     }
 
     init(from decoder: Decoder) throws {
@@ -186,6 +187,7 @@ private struct PartySection: Decodable {
         session = try c.decodeInteger(UInt64.self, forKey: .session)
         wireType = try c.decodeIfPresent(String.self, forKey: .wireType)
         callTimeout = try c.decodeIfPresent(Double.self, forKey: .callTimeout)
+        callRetries = try c.decodeInteger(Int.self, forKey: .callRetries)
         backboneSeed = try c.decodeInteger(UInt64.self, forKey: .backboneSeed)
     }
 
@@ -201,6 +203,7 @@ private struct PartySection: Decodable {
             settings.wireType = type
         }
         settings.callTimeout = callTimeout ?? settings.callTimeout
+        settings.callRetries = callRetries ?? settings.callRetries
         settings.backboneSeed = backboneSeed
         return settings
     }

@@ -101,6 +101,11 @@ public final class PartyHost: @unchecked Sendable {
         lock.withLock { joined = true }
     }
 
+    /// Records a join that a ``SessionRunner`` completed.
+    func markJoined() {
+        lock.withLock { joined = true }
+    }
+
     /// Throws unless ``join()`` succeeded or the party is alone in its session.
     private func requireJoined() throws {
         guard party.settings.partyCount > 1, !lock.withLock({ joined }) else { return }

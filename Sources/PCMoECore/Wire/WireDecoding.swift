@@ -41,7 +41,11 @@ extension MessageBody {
         case PCMOE__V1__ENVELOPE__BODY_HELLO:
             self = .hello(try Hello(e.hello.pointee))
         case PCMOE__V1__ENVELOPE__BODY_WELCOME:
-            self = .welcome(stepsTaken: e.welcome.pointee.steps_taken)
+            let w = e.welcome.pointee
+            guard let phase = SessionPhase(rawValue: Int(w.phase.rawValue)) else {
+                throw ErrorReply(code: .malformed, message: "the Welcome's session phase \(w.phase.rawValue) is not one of 0 to 3.")
+            }
+            self = .welcome(Welcome(stepsTaken: w.steps_taken, phase: phase, joinNonce: w.join_nonce, turns: w.turns))
         case PCMOE__V1__ENVELOPE__BODY_FORWARD:
             let r = e.forward.pointee
             let experts = r.n_experts == 0 ? [] : Array(UnsafeBufferPointer(start: r.experts, count: r.n_experts))
@@ -65,6 +69,14 @@ extension MessageBody {
             self = .abort(turn: e.abort.pointee.turn)
         case PCMOE__V1__ENVELOPE__BODY_ABORT_REPLY:
             self = .abortReply(turn: e.abort_reply.pointee.turn)
+        case PCMOE__V1__ENVELOPE__BODY_HANDOFF:
+            self = .handoff(SessionNotice(turn: e.handoff.pointee.turn, joinNonce: e.handoff.pointee.join_nonce))
+        case PCMOE__V1__ENVELOPE__BODY_HANDOFF_REPLY:
+            self = .handoffReply(turn: e.handoff_reply.pointee.turn)
+        case PCMOE__V1__ENVELOPE__BODY_FINISHED:
+            self = .finished(SessionNotice(turn: e.finished.pointee.turns, joinNonce: e.finished.pointee.join_nonce))
+        case PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY:
+            self = .finishedReply(turns: e.finished_reply.pointee.turns)
         case PCMOE__V1__ENVELOPE__BODY_ERROR:
             let r = e.error.pointee
             let code = WireErrorCode(rawValue: Int(r.code.rawValue)) ?? .unspecified
@@ -113,6 +125,7 @@ extension Hello {
         options.clipNorm = run.clip_norm
         options.seed = run.seed
         options.batch = Int(run.batch)
-        self.init(partyCount: h.party_count, config: config, options: options)
+        self.init(partyCount: h.party_count, config: config, options: options, joinNonce: h.join_nonce,
+                  turnsSaved: h.turns_saved)
     }
 }

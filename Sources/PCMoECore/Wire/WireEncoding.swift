@@ -27,9 +27,12 @@ extension MessageBody {
         case .hello(let hello):
             envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_HELLO
             envelope.pointee.hello = hello.c(arena)
-        case .welcome(let steps):
+        case .welcome(let body):
             let welcome: UnsafeMutablePointer<Pcmoe__V1__Welcome> = arena.make { pcmoe__v1__welcome__init($0) }
-            welcome.pointee.steps_taken = steps
+            welcome.pointee.steps_taken = body.stepsTaken
+            welcome.pointee.phase = Pcmoe__V1__SessionPhase(rawValue: UInt32(body.phase.rawValue))
+            welcome.pointee.join_nonce = body.joinNonce
+            welcome.pointee.turns = body.turns
             envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_WELCOME
             envelope.pointee.welcome = welcome
         case .forward(let request):
@@ -77,6 +80,26 @@ extension MessageBody {
             c.pointee.layer = error.layer
             envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_ERROR
             envelope.pointee.error = c
+        case .handoff(let notice):
+            let c: UnsafeMutablePointer<Pcmoe__V1__Handoff> = arena.make { pcmoe__v1__handoff__init($0) }
+            (c.pointee.turn, c.pointee.join_nonce) = (notice.turn, notice.joinNonce)
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_HANDOFF
+            envelope.pointee.handoff = c
+        case .handoffReply(let turn):
+            let c: UnsafeMutablePointer<Pcmoe__V1__HandoffReply> = arena.make { pcmoe__v1__handoff_reply__init($0) }
+            c.pointee.turn = turn
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_HANDOFF_REPLY
+            envelope.pointee.handoff_reply = c
+        case .finished(let notice):
+            let c: UnsafeMutablePointer<Pcmoe__V1__Finished> = arena.make { pcmoe__v1__finished__init($0) }
+            (c.pointee.turns, c.pointee.join_nonce) = (notice.turn, notice.joinNonce)
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_FINISHED
+            envelope.pointee.finished = c
+        case .finishedReply(let turns):
+            let c: UnsafeMutablePointer<Pcmoe__V1__FinishedReply> = arena.make { pcmoe__v1__finished_reply__init($0) }
+            c.pointee.turns = turns
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY
+            envelope.pointee.finished_reply = c
         }
     }
 }
@@ -131,6 +154,8 @@ extension Hello {
         hello.pointee.party_count = partyCount
         hello.pointee.sizes = sizes
         hello.pointee.run = run
+        hello.pointee.join_nonce = joinNonce
+        hello.pointee.turns_saved = turnsSaved
         return hello
     }
 }

@@ -49,12 +49,66 @@ public struct Hello: Equatable, Sendable {
     public var config: ModelConfig
     /// The run settings that must match.
     public var options: TrainingOptions
+    /// New each time the sender starts to join a coordinated session; 0 outside one.
+    public var joinNonce: UInt64 = 0
+    /// Turns complete in the sender's newest checkpoint; 0 outside a coordinated session.
+    public var turnsSaved: UInt64 = 0
 
     /// Creates a Hello from its parts.
-    public init(partyCount: UInt32, config: ModelConfig, options: TrainingOptions) {
+    public init(partyCount: UInt32, config: ModelConfig, options: TrainingOptions,
+                joinNonce: UInt64 = 0, turnsSaved: UInt64 = 0) {
         self.partyCount = partyCount
         self.config = config
         self.options = options
+        self.joinNonce = joinNonce
+        self.turnsSaved = turnsSaved
+    }
+}
+
+/// Where a party of a coordinated session stands.
+public enum SessionPhase: Int, Sendable, CaseIterable {
+    /// The party runs no coordinated session.
+    case none = 0
+    /// Choosing, with the others, the checkpoint to resume from.
+    case joining = 1
+    /// Loaded that checkpoint; waiting for every other party to load it.
+    case ready = 2
+    /// Taking and serving turns.
+    case running = 3
+}
+
+/// The reply to a Hello whose sizes and settings match the receiver's.
+public struct Welcome: Equatable, Sendable {
+    /// Optimizer steps the receiver's shard has taken.
+    public var stepsTaken: UInt64
+    /// The receiver's phase; ``SessionPhase/none`` outside a coordinated session.
+    public var phase: SessionPhase = .none
+    /// The receiver's own join nonce.
+    public var joinNonce: UInt64 = 0
+    /// Joining: turns complete in the receiver's newest checkpoint. Ready
+    /// and running: turns complete in the checkpoint it loaded.
+    public var turns: UInt64 = 0
+
+    /// Creates a Welcome from its parts.
+    public init(stepsTaken: UInt64, phase: SessionPhase = .none, joinNonce: UInt64 = 0, turns: UInt64 = 0) {
+        self.stepsTaken = stepsTaken
+        self.phase = phase
+        self.joinNonce = joinNonce
+        self.turns = turns
+    }
+}
+
+/// A turn hand-off or a finish notice: the turn count and the sender's join nonce.
+public struct SessionNotice: Equatable, Sendable {
+    /// Handoff: the turn every owner stepped. Finished: turns complete in the run.
+    public var turn: UInt64
+    /// The sender's join nonce.
+    public var joinNonce: UInt64
+
+    /// Creates a notice from its parts.
+    public init(turn: UInt64, joinNonce: UInt64) {
+        self.turn = turn
+        self.joinNonce = joinNonce
     }
 }
 
@@ -141,8 +195,8 @@ public struct ErrorReply: Equatable, Sendable {
 /// The content of an envelope: one of the protocol's messages.
 public enum MessageBody: Equatable, Sendable {
     case hello(Hello)
-    /// Answers a matching Hello with the receiver's shard step count.
-    case welcome(stepsTaken: UInt64)
+    /// Answers a matching Hello with the receiver's shard step count and session phase.
+    case welcome(Welcome)
     case forward(ExpertForwardRequest)
     case forwardReply(LayerTensor)
     case backward(LayerTensor)
@@ -152,11 +206,17 @@ public enum MessageBody: Equatable, Sendable {
     case abort(turn: UInt64)
     case abortReply(turn: UInt64)
     case error(ErrorReply)
+    /// Tells a party that every owner stepped a turn.
+    case handoff(SessionNotice)
+    case handoffReply(turn: UInt64)
+    /// Tells a party that the sender finished its run.
+    case finished(SessionNotice)
+    case finishedReply(turns: UInt64)
 
     /// True for the bodies a receiver answers; false for replies.
     public var isRequest: Bool {
         switch self {
-        case .hello, .forward, .backward, .step, .abort: return true
+        case .hello, .forward, .backward, .step, .abort, .handoff, .finished: return true
         default: return false
         }
     }
@@ -180,6 +240,10 @@ public enum MessageBody: Equatable, Sendable {
         case .abort: return "AbortRequest"
         case .abortReply: return "AbortReply"
         case .error: return "ErrorReply"
+        case .handoff: return "Handoff"
+        case .handoffReply: return "HandoffReply"
+        case .finished: return "Finished"
+        case .finishedReply: return "FinishedReply"
         }
     }
 }

@@ -1,0 +1,51 @@
+import Foundation
+
+/// A folder of one party's session checkpoints, one file per saved turn
+/// count: `turns-00000012.safetensors` holds the party after 12 turns.
+///
+/// Files are written whole or not at all (a temporary file renamed over the
+/// name), and only the newest ``keep`` are kept. Parties save at the same
+/// turns and a new interval starts only after every party saved, so the
+/// newest checkpoints of two parties are at most one interval apart and the
+/// older of the two is still on every party's disk.
+struct SessionCheckpoints {
+    /// The folder.
+    let folder: String
+    /// How many checkpoints stay on disk.
+    let keep = 2
+
+    /// Creates the folder when it does not exist.
+    /// - Throws: ``PCMoEError/io(_:)`` when it cannot be created.
+    init(folder: String) throws {
+        self.folder = folder
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw PCMoEError.io("the checkpoint folder \(folder) cannot be created: \(error.localizedDescription)")
+        }
+    }
+
+    /// The path of the checkpoint after `turns` turns.
+    func path(turns: UInt64) -> String {
+        (folder as NSString).appendingPathComponent(String(format: "turns-%08llu.safetensors", turns))
+    }
+
+    /// The turn counts of the checkpoints on disk, oldest first.
+    func saved() -> [UInt64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.compactMap { name -> UInt64? in
+            guard name.hasPrefix("turns-"), name.hasSuffix(".safetensors") else { return nil }
+            return UInt64(name.dropFirst("turns-".count).dropLast(".safetensors".count))
+        }.sorted()
+    }
+
+    /// Writes `host`'s checkpoint after `turns` turns and removes all but the newest ``keep``.
+    /// - Throws: the errors of ``PartyHost/save(to:)``.
+    func save(_ host: PartyHost, turns: UInt64) throws {
+        try host.save(to: path(turns: turns))
+        for old in saved().dropLast(keep) {
+            unlink(path(turns: old))
+        }
+    }
+}
