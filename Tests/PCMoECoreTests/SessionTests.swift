@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+
+@testable import PCMoECore
+
+/// The configuration of party `id` of three: fixed backbone seeds, short
+/// timeouts, nine turns of a tiny model.
+private func sessionConfig(_ id: Int, steps: Int = 9) -> PartyConfig {
+    var settings = PartySettings(id: id, partyCount: 3, session: 5)
+    settings.backboneSeed = 100 + UInt64(id)
+    settings.callTimeout = 2
+    settings.callRetries = 1
+    return PartyConfig(settings: settings, model: tinyConfig(experts: 6), training: collaborationOptions(steps: steps))
+}
+
+/// 600 seeded bytes of 20 letters: party `id`'s training text.
+private func partyText(_ id: Int) -> [UInt8] {
+    var rng = SplitMix64(seed: 40 + UInt64(id))
+    return (0..<600).map { _ in UInt8(97 + rng.next() % 20) }
+}
+
+/// Three hosted parties with their own seeded text, connected to `transport`.
+private func hostedParties(_ transport: InProcessTransport, steps: Int = 9) throws -> [PartyHost] {
+    try (0..<3).map { id in
+        let host = try PartyHost(config: sessionConfig(id, steps: steps))
+        try host.loadData(bytes: partyText(id), name: "text \(id)")
+        try transport.connect(host.party)
+        return host
+    }
+}
+
+/// Collects what runners report, from any thread.
+private final class Recorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var losses: [UInt64: Double] = [:]
+    private var events: [(Int, String)] = []
+
+    func record(_ party: Int, _ event: SessionEvent) {
+        lock.withLock {
+            switch event {
+            case .turn(let metrics): losses[metrics.turn] = metrics.loss
+            case .fault(let reason): events.append((party, "fault: \(reason)"))
+            case .joined(let turns, let resumed): events.append((party, "joined at \(turns), resumed \(resumed)"))
+            case .saved(let turns): events.append((party, "saved \(turns)"))
+            case .evaluated: events.append((party, "evaluated"))
+            }
+        }
+    }
+
+    var turnLosses: [UInt64: Double] { lock.withLock { losses } }
+    var log: [(Int, String)] { lock.withLock { events } }
+}
+
+/// Runs a runner for each host on its own thread and returns each outcome.
+private func runAll(_ runners: [SessionRunner]) -> [Result<SessionSummary, Error>] {
+    let results = Results(count: runners.count)
+    let group = DispatchGroup()
+    for (index, runner) in runners.enumerated() {
+        let thread = Thread {
+            results.set(index, Result { try runner.run() })
+            group.leave()
+        }
+        group.enter()
+        thread.start()
+    }
+    group.wait()
+    return results.all
+}
+
+private final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Result<SessionSummary, Error>?]
+
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Result<SessionSummary, Error>) { lock.withLock { values[index] = value } }
+
+    var all: [Result<SessionSummary, Error>] { lock.withLock { values.map { $0! } } }
+}
+
+/// The losses of turns 1 ... `steps` taken by hand in round-robin order.
+private func manualLosses(steps: Int) throws -> [UInt64: Double] {
+    let transport = InProcessTransport(partyCount: 3)
+    let hosts = try hostedParties(transport, steps: steps)
+    for host in hosts { try host.join() }
+    var losses: [UInt64: Double] = [:]
+    for turn in 1...UInt64(steps) {
+        losses[turn] = try hosts[Int(turn - 1) % 3].trainTurn(turn).loss
+    }
+    return losses
+}
+
+@Test func sessionRunnerMatchesTurnsTakenByHand() throws {
+    let folder = try TemporaryFolder()
+    let transport = InProcessTransport(partyCount: 3)
+    let hosts = try hostedParties(transport)
+    let recorder = Recorder()
+    let runners = try hosts.map { host in
+        try SessionRunner(host: host, options: SessionOptions(checkpointFolder: folder.path + "/party-\(host.party.id)"),
+                          report: { [id = host.party.id] in recorder.record(id, $0) })
+    }
+    let results = runAll(runners)
+
+    #expect(recorder.turnLosses == (try manualLosses(steps: 9)))
+    for result in results {
+        let summary = try result.get()
+        #expect(summary.evaluation.loss.isFinite)
+        #expect(summary.rejoins == 0)
+        #expect(summary.metrics.expertSteps == 9)
+    }
+    for id in 0..<3 {
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/party-\(id)").sorted()
+        #expect(files == ["turns-00000006.safetensors", "turns-00000009.safetensors"])
+    }
+    #expect(recorder.log.allSatisfy { !$0.1.hasPrefix("fault") })
+}
+
+/// A transport that drops everything: what a killed process sends.
+private final class DeadTransport: Transport, @unchecked Sendable {
+    func send(_ bytes: [UInt8], to destination: Int) {}
+}
+
+/// Starts `runner` on its own thread; `done` receives the outcome.
+private func start(_ runner: SessionRunner, group: DispatchGroup, done: @escaping @Sendable (Result<SessionSummary, Error>) -> Void) {
+    group.enter()
+    Thread {
+        done(Result { try runner.run() })
+        group.leave()
+    }.start()
+}
+
+@Test func sessionResumesFromTheNewestCommonCheckpointAfterAPartyDies() throws {
+    let folder = try TemporaryFolder()
+    let transport = InProcessTransport(partyCount: 3)
+    let hosts = try hostedParties(transport)
+    let recorder = Recorder()
+    var options = (0..<3).map { SessionOptions(checkpointFolder: folder.path + "/party-\($0)") }
+    for i in 0..<3 { options[i].waitTimeout = 4 }
+    options[1].joinTimeout = 3
+    let runners = try (0..<3).map { id in
+        try SessionRunner(host: hosts[id], options: options[id], report: { recorder.record(id, $0) })
+    }
+
+    // Party 1 dies as it sends the first request of turn 5: from then on it
+    // sends nothing and nothing reaches it, until a new party 1 starts from
+    // its checkpoint folder.
+    let killed = DispatchSemaphore(value: 0)
+    transport.intercept = { [old = hosts[1].party] destination, bytes in
+        guard let envelope = try? Envelope.decode(bytes, maxBytes: 1 << 20) else { return bytes }
+        if envelope.sender == 1, envelope.body.turn == 5, old.transport is InProcessTransport {
+            old.transport = DeadTransport()
+            killed.signal()
+            return nil
+        }
+        return destination == 1 && !(old.transport is InProcessTransport) ? nil : bytes
+    }
+    let group = DispatchGroup()
+    let outcomes = Outcomes()
+    for id in 0..<3 { start(runners[id], group: group) { outcomes.set(id, $0) } }
+
+    killed.wait()
+    Thread.sleep(forTimeInterval: 0.5)
+    let restarted = try PartyHost(config: sessionConfig(1))
+    try restarted.loadData(bytes: partyText(1), name: "text 1")
+    let runner = try SessionRunner(host: restarted, options: SessionOptions(checkpointFolder: folder.path + "/party-1"),
+                                   report: { recorder.record(1, $0) })
+    try transport.connect(restarted.party)
+    transport.intercept = nil
+    start(runner, group: group) { outcomes.set(3, $0) }
+    group.wait()
+
+    #expect(recorder.turnLosses == (try manualLosses(steps: 9)))
+    #expect(throws: PCMoEError.self) { try outcomes.get(1).get() }
+    for index in [0, 2, 3] {
+        let summary = try outcomes.get(index).get()
+        #expect(summary.metrics.expertSteps == 9)
+    }
+    #expect(try outcomes.get(0).get().rejoins == 1)
+    let joins = recorder.log.filter { $0.1.hasPrefix("joined") }.map { "\($0.0) \($0.1)" }
+    #expect(joins.filter { $0.hasSuffix("joined at 3, resumed true") }.count == 3)
+}
+
+
+private final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: Result<SessionSummary, Error>] = [:]
+
+    func set(_ index: Int, _ value: Result<SessionSummary, Error>) { lock.withLock { values[index] = value } }
+
+    func get(_ index: Int) -> Result<SessionSummary, Error> { lock.withLock { values[index]! } }
+}
