@@ -8,22 +8,16 @@ import PCMoECore
 /// Three parties joined by ZeroMQ transports on 127.0.0.1 ports the system picks.
 private func zeroMQParties(_ config: ModelConfig, _ options: TrainingOptions, wire: WireDType) throws
     -> ([Party], [ZeroMQTransport]) {
-    let keys = try (0..<3).map { _ in try CurveKeyPair.generate() }
-    let transports = try (0..<3).map {
-        try ZeroMQTransport(id: $0, keys: keys[$0], endpoint: "tcp://127.0.0.1:*", allowedKeys: keys.map(\.publicKey))
-    }
-    let deployment = try Deployment(session: 1, members: (0..<3).map {
-        Deployment.Member(id: $0, endpoint: transports[$0].boundEndpoint, publicKey: keys[$0].publicKey)
-    })
+    let network = try LoopbackNetwork(partyCount: 3, session: 1)
     let parties = try (0..<3).map { id in
         var settings = PartySettings(id: id, partyCount: 3, session: 1)
         settings.wireType = wire
         settings.backboneSeed = options.seed
         return try Party(settings: settings, config: config, options: options)
     }
-    for (party, transport) in zip(parties, transports) { try transport.start(party, deployment: deployment) }
+    try network.start(parties)
     for party in parties { try party.join() }
-    return (parties, transports)
+    return (parties, network.transports)
 }
 
 /// Prints the ZeroMQ table for `bench`: µs per trained token in process and

@@ -19,13 +19,27 @@ private func partyText(_ id: Int) -> [UInt8] {
     return (0..<600).map { _ in UInt8(97 + rng.next() % 20) }
 }
 
-/// Three hosted parties with their own seeded text, connected to `transport`.
-private func hostedParties(_ transport: InProcessTransport, steps: Int = 9) throws -> [PartyHost] {
+/// Three hosted parties with their own seeded text, not yet connected.
+private func hostedParties(steps: Int = 9) throws -> [PartyHost] {
     try (0..<3).map { id in
         let host = try PartyHost(config: sessionConfig(id, steps: steps))
         try host.loadData(bytes: partyText(id), name: "text \(id)")
-        try transport.connect(host.party)
         return host
+    }
+}
+
+/// Three hosted parties with their own seeded text, connected to `transport`.
+private func hostedParties(_ transport: InProcessTransport, steps: Int = 9) throws -> [PartyHost] {
+    let hosts = try hostedParties(steps: steps)
+    for host in hosts { try transport.connect(host.party) }
+    return hosts
+}
+
+/// A runner for each host, with checkpoints in its own folder under `folder`.
+private func runners(_ hosts: [PartyHost], folder: String, recorder: Recorder) throws -> [SessionRunner] {
+    try hosts.map { host in
+        try SessionRunner(host: host, options: SessionOptions(checkpointFolder: folder + "/party-\(host.party.id)"),
+                          report: { [id = host.party.id] in recorder.record(id, $0) })
     }
 }
 
@@ -95,11 +109,7 @@ private func manualLosses(steps: Int) throws -> [UInt64: Double] {
     let transport = InProcessTransport(partyCount: 3)
     let hosts = try hostedParties(transport)
     let recorder = Recorder()
-    let runners = try hosts.map { host in
-        try SessionRunner(host: host, options: SessionOptions(checkpointFolder: folder.path + "/party-\(host.party.id)"),
-                          report: { [id = host.party.id] in recorder.record(id, $0) })
-    }
-    let results = runAll(runners)
+    let results = runAll(try runners(hosts, folder: folder.path, recorder: recorder))
 
     #expect(recorder.turnLosses == (try manualLosses(steps: 9)))
     for result in results {
@@ -113,6 +123,20 @@ private func manualLosses(steps: Int) throws -> [UInt64: Double] {
         #expect(files == ["turns-00000006.safetensors", "turns-00000009.safetensors"])
     }
     #expect(recorder.log.allSatisfy { !$0.1.hasPrefix("fault") })
+}
+
+@Test func sessionOverZeroMQMatchesInProcess() throws {
+    let folder = try TemporaryFolder()
+    let network = try LoopbackNetwork(partyCount: 3, session: 5)
+    defer { network.stop() }
+    let hosts = try hostedParties()
+    try network.start(hosts.map(\.party))
+    let recorder = Recorder()
+    let results = runAll(try runners(hosts, folder: folder.path, recorder: recorder))
+
+    #expect(recorder.turnLosses == (try manualLosses(steps: 9)))
+    for result in results { #expect(try result.get().metrics.bytesReceived > 0) }
+    #expect(network.transports.allSatisfy { $0.rejectedConnections == 0 })
 }
 
 /// A transport that drops everything: what a killed process sends.
@@ -188,4 +212,14 @@ private final class Outcomes: @unchecked Sendable {
     func set(_ index: Int, _ value: Result<SessionSummary, Error>) { lock.withLock { values[index] = value } }
 
     func get(_ index: Int) -> Result<SessionSummary, Error> { lock.withLock { values[index]! } }
+}
+
+@Test func peakResidentSetCoversATouchedBuffer() throws {
+    let before = try #require(ProcessMemory.peakResidentBytes())
+    let size = before + (64 << 20)
+    let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+    defer { buffer.deallocate() }
+    memset(buffer, 1, size)
+    let after = try #require(ProcessMemory.peakResidentBytes())
+    #expect(after >= size)
 }

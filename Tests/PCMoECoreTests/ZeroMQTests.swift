@@ -4,34 +4,28 @@ import Testing
 
 @testable import PCMoECore
 
-/// Three parties, each with its own ZeroMQ transport on a loopback port the
-/// system picks, joined by a deployment of fresh key pairs.
+/// Three started parties of a loopback network, joined.
 private struct NetworkSession {
     let parties: [Party]
-    let transports: [ZeroMQTransport]
-    let keys: [CurveKeyPair]
-    let deployment: Deployment
+    let network: LoopbackNetwork
+    var transports: [ZeroMQTransport] { network.transports }
+    var keys: [CurveKeyPair] { network.keys }
+    var deployment: Deployment { network.deployment }
 
     init(config: ModelConfig, options: TrainingOptions, session: UInt64 = 1) throws {
-        let keys = try (0..<3).map { _ in try CurveKeyPair.generate() }
-        let transports = try (0..<3).map { try ZeroMQTransport(id: $0, keys: keys[$0], endpoint: "tcp://127.0.0.1:*",
-                                                           allowedKeys: keys.map(\.publicKey)) }
-        let deployment = try Deployment(session: session, members: (0..<3).map {
-            Deployment.Member(id: $0, endpoint: transports[$0].boundEndpoint, publicKey: keys[$0].publicKey)
-        })
-        let parties = try (0..<3).map { id in
+        network = try LoopbackNetwork(partyCount: 3, session: session)
+        parties = try (0..<3).map { id in
             var settings = PartySettings(id: id, partyCount: 3, session: session)
             settings.backboneSeed = options.seed
             settings.callTimeout = 20
             return try Party(settings: settings, config: config, options: options)
         }
-        (self.keys, self.transports, self.deployment, self.parties) = (keys, transports, deployment, parties)
-        for (party, transport) in zip(parties, transports) { try transport.start(party, deployment: deployment) }
+        try network.start(parties)
         for party in parties { try party.join() }
     }
 
     func stop() {
-        for transport in transports { transport.stop() }
+        network.stop()
     }
 }
 
@@ -161,4 +155,27 @@ func deploymentFileRejects(json: String, expected: String) throws {
     let message = errorMessage { _ = try Deployment.load(path: path) }
     #expect(message?.contains(expected) == true, "\(message ?? "no error")")
     #expect(message?.contains("deployment.json") == true)
+}
+
+@Test func zeroMQReplayedStepIsAppliedOnce() throws {
+    let network = try NetworkSession(config: tinyConfig(experts: 6), options: collaborationOptions())
+    defer { network.stop() }
+    let context = zmq_ctx_new()!
+    defer { zmq_ctx_term(context) }
+    let peer = try rawClient(context, client: network.keys[2], serverKey: network.keys[0].publicKey,
+                             endpoint: network.deployment.members[0].endpoint)
+    defer { peer.close() }
+    let step = Envelope(session: 1, sender: 2, receiver: 0, requestID: 77, body: .step(StepBody(turn: 1, globalStep: 1)))
+    let first = try #require(exchange(peer, step.encoded(), seconds: 5))
+    #expect(network.parties[0].expertSteps == 1)
+
+    // The same bytes again: the same reply, and no second step.
+    let again = try #require(exchange(peer, step.encoded(), seconds: 5))
+    #expect(again == first)
+    #expect(network.parties[0].expertSteps == 1)
+
+    // Positive control: a new request for the next turn steps again.
+    let next = Envelope(session: 1, sender: 2, receiver: 0, requestID: 78, body: .step(StepBody(turn: 2, globalStep: 2)))
+    _ = try #require(exchange(peer, next.encoded(), seconds: 5))
+    #expect(network.parties[0].expertSteps == 2)
 }

@@ -138,13 +138,24 @@ public final class SessionRunner: @unchecked Sendable {
     }
 
     /// Tells every other party that this one is done and waits until each of them is.
+    ///
+    /// A peer that stops once every Finished reached it may leave before
+    /// its reply to this party's Finished arrives, so an unanswered Finished
+    /// counts as a failure only when the peers do not all finish in time.
     private func finish() throws {
         let steps = UInt64(party.options.steps)
-        try party.notify(party.peers, .finished(SessionNotice(turn: steps, joinNonce: state.current.nonce)),
-                         what: "Finished")
+        var unanswered: Error?
+        do {
+            try party.notify(party.peers, .finished(SessionNotice(turn: steps, joinNonce: state.current.nonce)),
+                             what: "Finished")
+        } catch {
+            unanswered = error
+        }
         switch state.waitForFinished(peers: party.peers, timeout: options.waitTimeout) {
         case .done:
             return
+        case .timedOut where unanswered != nil:
+            throw unanswered!
         case .fault(let reason):
             throw PCMoEError.peer(reason)
         case .timedOut:
