@@ -57,6 +57,7 @@ build: deps
 test: build
 	$(SWIFT) test $(SWIFT_FLAGS)
 	bash Tests/Reference/check.sh $(BIN)/pcmoe
+	bash Tests/Network/check.sh $(BIN)/pcmoe
 	$(BIN)/pcmoe-fuzz fuzz/seeds fuzz/regressions
 	$(MAKE) --no-print-directory test-c
 

@@ -13,6 +13,8 @@ let mainHelp = """
       eval      report a checkpoint's validation loss and bits per byte
       logits    write a checkpoint's next-byte logits for some bytes, as raw float32
       keygen    make a CURVE key pair for one party of a network session
+      party     run one party of a network session: serve its experts, take its turns,
+                checkpoint and resume with the others
       help      show this text, or a command's options: pcmoe help train
 
     Run 'pcmoe COMMAND --help' for the options of a command.
@@ -34,6 +36,7 @@ let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
     "eval": (EvalCommand.help, EvalCommand.run),
     "logits": (LogitsCommand.help, LogitsCommand.run),
     "keygen": (KeygenCommand.help, KeygenCommand.run),
+    "party": (PartyCommand.help, PartyCommand.run),
 ]
 
 var arguments = Array(CommandLine.arguments.dropFirst())
