@@ -223,3 +223,82 @@ private final class Outcomes: @unchecked Sendable {
     let after = try #require(ProcessMemory.peakResidentBytes())
     #expect(after >= size)
 }
+
+@Test func sessionRefusesToStartOnAMismatchedSetting() throws {
+    let folder = try TemporaryFolder()
+    let transport = InProcessTransport(partyCount: 3)
+    let hosts = try (0..<3).map { id in
+        var config = sessionConfig(id)
+        if id == 2 { config.training.learningRate = 5e-3 }
+        let host = try PartyHost(config: config)
+        try host.loadData(bytes: partyText(id), name: "text \(id)")
+        try transport.connect(host.party)
+        return host
+    }
+    let results = runAll(try runners(hosts, folder: folder.path, recorder: Recorder()))
+
+    for (id, result) in results.enumerated() {
+        #expect(throws: PCMoEError.self) { try result.get() }
+        guard case .failure(let error) = result else { continue }
+        #expect("\(error)".contains("learning_rate differs"), "party \(id): \(error)")
+    }
+    #expect(hosts.allSatisfy { $0.party.expertSteps == 0 })
+}
+
+/// A session state of party 0 whose peer 1 joined with nonce 42 and sent its Hello.
+private func readyState(handoffs: Recorded) -> SessionState {
+    let state = SessionState(partyID: 0)
+    state.onHandoff = { handoffs.append($0) }
+    _ = state.enterJoining(turnsSaved: 3)
+    let hello = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 42, turnsSaved: 3)
+    _ = state.welcome(hello, from: 1, stepsTaken: 3)
+    state.learn([1: Welcome(stepsTaken: 3, phase: .joining, joinNonce: 42, turns: 3)])
+    state.enterReady(loadedTurns: 3)
+    return state
+}
+
+private final class Recorded: @unchecked Sendable {
+    private let lock = NSLock()
+    private var turns: [UInt64] = []
+
+    func append(_ turn: UInt64) { lock.withLock { turns.append(turn) } }
+
+    var all: [UInt64] { lock.withLock { turns } }
+}
+
+@Test func joiningPartyServesNoTurn() throws {
+    let state = SessionState(partyID: 0)
+    _ = state.enterJoining(turnsSaved: 0)
+    #expect(throws: ErrorReply.self) { try state.admitTurnRequest(from: 1) }
+
+    let ready = readyState(handoffs: Recorded())
+    try ready.admitTurnRequest(from: 1)
+    // A Hello of another join of party 1 means its turns are not this join's.
+    let other = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 43, turnsSaved: 3)
+    _ = ready.welcome(other, from: 1, stepsTaken: 3)
+    #expect(throws: ErrorReply.self) { try ready.admitTurnRequest(from: 1) }
+}
+
+@Test func handoffsApplyOnceInOrderAndOnlyFromTheCurrentJoin() throws {
+    let handoffs = Recorded()
+    let state = readyState(handoffs: handoffs)
+    #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 41), from: 1) }
+    #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 5, joinNonce: 42), from: 1) }
+    try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 42), from: 1)
+    try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 42), from: 1)
+    #expect(handoffs.all == [4])
+    #expect(state.waitForHandoff(of: 4, timeout: 0.01) == .done)
+    #expect(state.waitForHandoff(of: 5, timeout: 0.01) == .timedOut)
+}
+
+@Test func runningPartyTakesANewNonceAsAFault() throws {
+    let state = readyState(handoffs: Recorded())
+    state.enterRunning()
+    let same = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 42, turnsSaved: 3)
+    _ = state.welcome(same, from: 1, stepsTaken: 3)
+    #expect(state.fault == nil)
+    let restarted = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 7, turnsSaved: 3)
+    _ = state.welcome(restarted, from: 1, stepsTaken: 3)
+    #expect(state.fault == "party 1 joins the session again")
+    #expect(state.waitForHandoff(of: 9, timeout: 5) == .fault("party 1 joins the session again"))
+}
