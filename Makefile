@@ -99,6 +99,7 @@ demo: build
 
 bench: build
 	$(BIN)/pcmoe-bench --steps 20
+	bash bench/processes.sh $(BIN)/pcmoe
 
 # The installed binary and library link the Swift runtime statically, so
 # they run where the toolchain is absent; each gets a build folder of its own.

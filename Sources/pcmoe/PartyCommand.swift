@@ -56,7 +56,8 @@ enum PartyCommand {
         Output, one line each, prefixed with "party N:": joins, each of the party's own
         turns with its loss, checkpoints, faults, the final evaluation, and a closing
         "result" line of key=value pairs: val_loss, bits_per_byte, turns, bytes_sent,
-        bytes_received, rejected, peak_tensor_bytes, vmhwm_bytes and rejoins.
+        bytes_received, rejected, peak_tensor_bytes, vmhwm_bytes, rejoins and
+        train_seconds (from the end of each join to the end of the last turn).
         """
 
     /// Everything the command was given.

@@ -94,7 +94,7 @@ enum PartyRun {
         print("party \(id): result val_loss=\(summary.evaluation.loss) bits_per_byte=\(summary.evaluation.bitsPerByte) "
               + "turns=\(m.turns) bytes_sent=\(m.bytesSent) bytes_received=\(m.bytesReceived) rejected=\(m.messagesRejected) "
               + "peak_tensor_bytes=\(m.peakTotalBytes) vmhwm_bytes=\(peakResident.map(String.init) ?? "unknown") "
-              + "rejoins=\(summary.rejoins)")
+              + "rejoins=\(summary.rejoins) train_seconds=\(String(format: "%.3f", summary.trainingSeconds))")
     }
 
     /// Runs each job on its own thread and returns their outcomes in order.

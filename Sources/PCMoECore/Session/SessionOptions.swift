@@ -70,4 +70,7 @@ public struct SessionSummary: Sendable {
     public let metrics: HostMetrics
     /// How many times the party joined again after a fault.
     public let rejoins: Int
+    /// Seconds from the end of each join to the end of the last turn or the
+    /// break, summed over the joins: the time the session spent training.
+    public let trainingSeconds: Double
 }

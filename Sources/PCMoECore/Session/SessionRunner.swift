@@ -57,18 +57,23 @@ public final class SessionRunner: @unchecked Sendable {
             try checkpoints.save(host, turns: 0)
         }
         var rejoins = 0
+        var training = 0.0
         while true {
             let start = try join(resuming: rejoins > 0)
+            let clock = Date()
             do {
                 try train(from: start)
+                training += Date().timeIntervalSince(clock)
                 let evaluation = try host.evaluate(maxWindows: options.evaluationWindows)
                 report(.evaluated(evaluation))
                 try finish()
-                return SessionSummary(evaluation: evaluation, metrics: host.metrics, rejoins: rejoins)
+                return SessionSummary(evaluation: evaluation, metrics: host.metrics, rejoins: rejoins,
+                                      trainingSeconds: training)
             } catch let error as PCMoEError where error.breaksSession {
                 if let fatal = lock.withLock({ fatal }) { throw fatal }
                 report(.fault(state.fault ?? error.message))
                 rejoins += 1
+                training += Date().timeIntervalSince(clock)
             }
             guard rejoins <= options.maxRejoins else {
                 throw PCMoEError.peer("party \(party.id) stops: the session broke \(rejoins) times, more than the limit "
