@@ -302,3 +302,23 @@ private final class Recorded: @unchecked Sendable {
     #expect(state.fault == "party 1 joins the session again")
     #expect(state.waitForHandoff(of: 9, timeout: 5) == .fault("party 1 joins the session again"))
 }
+
+@Test func sessionOverPlainTCPMatchesInProcess() throws {
+    let folder = try TemporaryFolder()
+    let keys = try (0..<3).map { _ in try CurveKeyPair.generate() }
+    let transports = try (0..<3).map {
+        try ZeroMQTransport(id: $0, keys: keys[$0], endpoint: "tcp://127.0.0.1:*", allowedKeys: keys.map(\.publicKey),
+                            insecurePlainTCP: true)
+    }
+    defer { for transport in transports { transport.stop() } }
+    let deployment = try Deployment(session: 5, members: (0..<3).map {
+        Deployment.Member(id: $0, endpoint: transports[$0].boundEndpoint, publicKey: keys[$0].publicKey)
+    })
+    let hosts = try hostedParties()
+    for (host, transport) in zip(hosts, transports) { try transport.start(host.party, deployment: deployment) }
+    let recorder = Recorder()
+    let results = runAll(try runners(hosts, folder: folder.path, recorder: recorder))
+
+    #expect(recorder.turnLosses == (try manualLosses(steps: 9)))
+    for result in results { #expect(try result.get().metrics.bytesReceived > 0) }
+}
