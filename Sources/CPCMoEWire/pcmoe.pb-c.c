@@ -1171,7 +1171,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__run_settings__descriptor =
   (ProtobufCMessageInit) pcmoe__v1__run_settings__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pcmoe__v1__hello__field_descriptors[5] =
+static const ProtobufCFieldDescriptor pcmoe__v1__hello__field_descriptors[6] =
 {
   {
     "party_count",
@@ -1233,8 +1233,21 @@ static const ProtobufCFieldDescriptor pcmoe__v1__hello__field_descriptors[5] =
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "checkpoint_every",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__Hello, checkpoint_every),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pcmoe__v1__hello__field_indices_by_name[] = {
+  5,   /* field[5] = checkpoint_every */
   3,   /* field[3] = join_nonce */
   0,   /* field[0] = party_count */
   2,   /* field[2] = run */
@@ -1244,7 +1257,7 @@ static const unsigned pcmoe__v1__hello__field_indices_by_name[] = {
 static const ProtobufCIntRange pcmoe__v1__hello__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 5 }
+  { 0, 6 }
 };
 const ProtobufCMessageDescriptor pcmoe__v1__hello__descriptor =
 {
@@ -1254,7 +1267,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__hello__descriptor =
   "Pcmoe__V1__Hello",
   "pcmoe.v1",
   sizeof(Pcmoe__V1__Hello),
-  5,
+  6,
   pcmoe__v1__hello__field_descriptors,
   pcmoe__v1__hello__field_indices_by_name,
   1,  pcmoe__v1__hello__number_ranges,

@@ -247,7 +247,7 @@ private final class Outcomes: @unchecked Sendable {
 
 /// A session state of party 0 whose peer 1 joined with nonce 42 and sent its Hello.
 private func readyState(handoffs: Recorded) -> SessionState {
-    let state = SessionState(partyID: 0)
+    let state = SessionState(partyID: 0, partyCount: 2, steps: 10, checkpointEvery: 1)
     state.onHandoff = { handoffs.append($0) }
     _ = state.enterJoining(turnsSaved: 3)
     let hello = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 42, turnsSaved: 3)
@@ -267,16 +267,21 @@ private final class Recorded: @unchecked Sendable {
 }
 
 @Test func joiningPartyServesNoTurn() throws {
-    let state = SessionState(partyID: 0)
+    let state = SessionState(partyID: 0, partyCount: 2, steps: 10, checkpointEvery: 1)
     _ = state.enterJoining(turnsSaved: 0)
-    #expect(throws: ErrorReply.self) { try state.admitTurnRequest(from: 1) }
+    #expect(throws: ErrorReply.self) { try state.admitRequest(from: 1, turn: nil) }
 
     let ready = readyState(handoffs: Recorded())
-    try ready.admitTurnRequest(from: 1)
+    try ready.admitRequest(from: 1, turn: nil)
+    try ready.admitRequest(from: 1, turn: 4)
+    // Turn 4 is party 1's, the turn in progress: no other turn, and not from party 0.
+    #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 1, turn: 6) }
+    #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 1, turn: 1_000_000_000) }
+    #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 0, turn: 4) }
     // A Hello of another join of party 1 means its turns are not this join's.
     let other = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 43, turnsSaved: 3)
     _ = ready.welcome(other, from: 1, stepsTaken: 3)
-    #expect(throws: ErrorReply.self) { try ready.admitTurnRequest(from: 1) }
+    #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 1, turn: nil) }
 }
 
 @Test func handoffsApplyOnceInOrderAndOnlyFromTheCurrentJoin() throws {
@@ -284,6 +289,8 @@ private final class Recorded: @unchecked Sendable {
     let state = readyState(handoffs: handoffs)
     #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 41), from: 1) }
     #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 5, joinNonce: 42), from: 1) }
+    // Turn 4 is party 1's: party 1 may hand it off, and nobody may hand off a turn past the run.
+    #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 12, joinNonce: 42), from: 1) }
     try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 42), from: 1)
     try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 42), from: 1)
     #expect(handoffs.all == [4])
@@ -321,4 +328,20 @@ private final class Recorded: @unchecked Sendable {
 
     #expect(recorder.turnLosses == (try manualLosses(steps: 9)))
     for result in results { #expect(try result.get().metrics.bytesReceived > 0) }
+}
+
+@Test func handoffComesOnlyFromTheTaker() throws {
+    let handoffs = Recorded()
+    let state = SessionState(partyID: 0, partyCount: 3, steps: 30, checkpointEvery: 1)
+    state.onHandoff = { handoffs.append($0) }
+    _ = state.enterJoining(turnsSaved: 4)
+    state.learn([1: Welcome(stepsTaken: 4, phase: .joining, joinNonce: 11, turns: 4),
+                 2: Welcome(stepsTaken: 4, phase: .joining, joinNonce: 12, turns: 4)])
+    state.enterReady(loadedTurns: 4)
+
+    // Turn 5 belongs to party 1; party 2 cannot hand it off.
+    #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 5, joinNonce: 12), from: 2) }
+    #expect(handoffs.all.isEmpty)
+    try state.receiveHandoff(SessionNotice(turn: 5, joinNonce: 11), from: 1)
+    #expect(handoffs.all == [5])
 }

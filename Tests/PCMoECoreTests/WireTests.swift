@@ -37,7 +37,7 @@ private func sampleBodies() -> [MessageBody] {
     [
         .hello(sampleHello()),
         .hello(Hello(partyCount: 2, config: sampleHello().config, options: sampleHello().options,
-                     joinNonce: UInt64.max - 9, turnsSaved: 1 << 33)),
+                     joinNonce: UInt64.max - 9, turnsSaved: 1 << 33, checkpointEvery: 4_000_000_000)),
         .welcome(Welcome(stepsTaken: (1 << 40) + 3)),
         .welcome(Welcome(stepsTaken: 0)),
         .welcome(Welcome(stepsTaken: 12, phase: .running, joinNonce: 0xFEED_0000_0000_0001, turns: 1 << 35)),
@@ -340,6 +340,7 @@ private struct ExpectedPrint {
             doubles["hello.run.clip_norm"] = o.clipNorm
             integer("hello.join_nonce", hello.joinNonce)
             integer("hello.turns_saved", hello.turnsSaved)
+            integer("hello.checkpoint_every", hello.checkpointEvery)
         case .welcome(let welcome):
             message("welcome")
             integer("welcome.steps_taken", welcome.stepsTaken)

@@ -221,10 +221,14 @@ struct  Pcmoe__V1__Hello
    * turns complete in the sender's newest checkpoint
    */
   uint64_t turns_saved;
+  /*
+   * rounds between the sender's checkpoints
+   */
+  uint32_t checkpoint_every;
 };
 #define PCMOE__V1__HELLO__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__hello__descriptor) \
-    , 0, NULL, NULL, 0, 0 }
+    , 0, NULL, NULL, 0, 0, 0 }
 
 
 /*

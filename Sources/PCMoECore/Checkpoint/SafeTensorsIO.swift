@@ -39,7 +39,7 @@ enum SafeTensorsIO {
         // never its target), and the new file is created exclusively without
         // following links, so a planted link cannot redirect the write.
         unlink(temporaryPath)
-        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             throw ioError("Writing checkpoint \(path) failed because its temporary file \(temporaryPath) cannot be created")
         }

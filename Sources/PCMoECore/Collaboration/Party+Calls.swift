@@ -59,8 +59,9 @@ extension Party {
             }
         }
         guard let reply else {
-            throw PCMoEError.peer("party \(call.peer) did not answer the \(call.what)\(place): \(retries + 1) attempts "
-                                      + "of \(timeout) s each went unanswered.")
+            let attempts = retries == 0 ? "1 attempt" : "\(retries + 1) attempts"
+            throw PCMoEError.peer("party \(call.peer) did not answer the \(call.what)\(place): \(attempts) of \(timeout) s "
+                                      + "each went unanswered.")
         }
         if case .error(let refusal) = reply {
             throw PCMoEError.peer("party \(call.peer) refused the \(call.what)\(place): \(refusal.message)")

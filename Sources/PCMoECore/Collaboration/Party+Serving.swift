@@ -134,17 +134,23 @@ extension Party {
     private func respond(to body: MessageBody, from sender: Int) throws -> MessageBody {
         switch body {
         case .hello(let hello):
-            try checkHello(hello, from: sender)
+            do {
+                try checkHello(hello, from: sender)
+                try session?.checkHello(hello, from: sender)
+            } catch let refusal as ErrorReply {
+                session?.recordRefusedHello(refusal.message, from: sender)
+                throw refusal
+            }
             let steps = UInt64(expertSteps)
             return .welcome(session?.welcome(hello, from: sender, stepsTaken: steps) ?? Welcome(stepsTaken: steps))
         case .forward(let request):
-            try session?.admitTurnRequest(from: sender)
+            try session?.admitRequest(from: sender, turn: request.inference ? nil : request.turn)
             return .forwardReply(try serveForward(request, from: sender))
         case .backward(let request):
-            try session?.admitTurnRequest(from: sender)
+            try session?.admitRequest(from: sender, turn: request.turn)
             return .backwardReply(try serveBackward(request, from: sender))
         case .step(let step):
-            try session?.admitTurnRequest(from: sender)
+            try session?.admitRequest(from: sender, turn: step.turn)
             let norm = try shard.step(requester: sender, turn: step.turn, globalStep: step.globalStep)
             replies.forgetBefore(turn: step.turn)
             return .stepReply(StepBody(turn: step.turn, globalStep: step.globalStep, gradientNorm: norm))

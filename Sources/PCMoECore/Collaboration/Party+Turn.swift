@@ -128,7 +128,8 @@ extension Party {
         do {
             _ = try shard.step(requester: id, turn: turn, globalStep: globalStep)
         } catch {
-            localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(error)")
+            let reason = (error as? ErrorReply)?.message ?? "\(error)"
+            localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(reason)")
         }
         // Once the steps are sent, the turn commits: a cancel must not let
         // the next turn start before every owner has stepped, or that turn
@@ -142,16 +143,18 @@ extension Party {
         if let localError { throw localError }
     }
 
-    /// Asks every owner to drop `turn` and drops it here. Failures to reach
-    /// an owner are not reported: the turn already failed, and an owner
-    /// that missed the abort drops the turn when the next one starts.
+    /// Asks every owner to drop `turn` and drops it here, waiting at most a
+    /// second and without retries, since the owner that failed the turn
+    /// may not answer. Failures to reach an owner are not reported: the turn
+    /// already failed, and an owner that missed the abort drops the turn
+    /// when the next one starts.
     func abortEverywhere(turn: UInt64) {
         remote.discardPending()
         shard.abort(requester: id, turn: turn)
         let calls = (0..<settings.partyCount).filter { $0 != id }.compactMap {
             try? startCall(to: $0, .abort(turn: turn), what: "abort of turn \(turn)")
         }
-        _ = try? finishCalls(calls)
+        _ = try? finishCalls(calls, timeout: min(settings.callTimeout, 1), retries: 0)
     }
 
     /// Scores `bytes` with this party's model: its own backbone and every

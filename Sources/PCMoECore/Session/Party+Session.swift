@@ -4,14 +4,12 @@ extension Party {
     /// The ids of the other parties.
     var peers: [Int] { (0..<settings.partyCount).filter { $0 != id } }
 
-    /// Sends a Hello carrying `nonce` and `turnsSaved` to every peer and
-    /// waits up to `timeout` seconds, without retries, for the Welcomes.
+    /// Sends `hello` to every peer and waits up to `timeout` seconds,
+    /// without retries, for the Welcomes.
     /// Returns the Welcomes that came; a peer that did not answer is missing.
     /// - Throws: ``PCMoEError/peer(_:)`` when a peer answers with an
     ///   ErrorReply, such as a mismatched setting, or with another message.
-    func greet(nonce: UInt64, turnsSaved: UInt64, timeout: Double) throws -> [Int: Welcome] {
-        let hello = Hello(partyCount: UInt32(settings.partyCount), config: config, options: options,
-                          joinNonce: nonce, turnsSaved: turnsSaved)
+    func greet(_ hello: Hello, timeout: Double) throws -> [Int: Welcome] {
         let pending = try peers.map { try startCall(to: $0, .hello(hello), what: "Hello") }
         var welcomes: [Int: Welcome] = [:]
         let deadline = Date(timeIntervalSinceNow: timeout)

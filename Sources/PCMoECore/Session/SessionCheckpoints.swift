@@ -40,6 +40,14 @@ struct SessionCheckpoints {
         }.sorted()
     }
 
+    /// Removes temporary files that a save cut short left behind.
+    func removeTemporaryFiles() {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names where name.hasPrefix("turns-") && name.contains(".safetensors.tmp") {
+            unlink((folder as NSString).appendingPathComponent(name))
+        }
+    }
+
     /// Writes `host`'s checkpoint after `turns` turns and removes all but the newest ``keep``.
     /// - Throws: the errors of ``PartyHost/save(to:)``.
     func save(_ host: PartyHost, turns: UInt64) throws {

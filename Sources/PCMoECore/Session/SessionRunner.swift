@@ -39,7 +39,8 @@ public final class SessionRunner: @unchecked Sendable {
         self.options = options
         self.report = report
         checkpoints = try SessionCheckpoints(folder: options.checkpointFolder)
-        state = SessionState(partyID: host.party.id)
+        state = SessionState(partyID: host.party.id, partyCount: host.party.settings.partyCount,
+                             steps: host.party.options.steps, checkpointEvery: options.checkpointEvery)
         state.onHandoff = { [unowned self] turn in try saveAfterHandoff(turn) }
         state.onFault = { [weak host] _ in host?.cancel() }
         host.party.session = state
@@ -53,13 +54,14 @@ public final class SessionRunner: @unchecked Sendable {
     ///   ``PCMoEError/io(_:)`` when a checkpoint cannot be written;
     ///   ``PCMoEError/invalidCheckpoint(_:)`` when one cannot be read.
     public func run() throws -> SessionSummary {
-        if checkpoints.saved().isEmpty {
-            try checkpoints.save(host, turns: 0)
-        }
+        checkpoints.removeTemporaryFiles()
         var rejoins = 0
         var training = 0.0
         while true {
             let start = try join(resuming: rejoins > 0)
+            if start == 0, checkpoints.saved().isEmpty {
+                try checkpoints.save(host, turns: 0)
+            }
             let clock = Date()
             do {
                 try train(from: start)

@@ -9,6 +9,9 @@ import Foundation
 final class SessionState: @unchecked Sendable {
     private let condition = NSCondition()
     private let partyID: Int
+    private let partyCount: Int
+    private let steps: UInt64
+    private let checkpointEvery: UInt32
     private var phase = SessionPhase.joining
     private var nonce: UInt64 = 0
     private var turns: UInt64 = 0
@@ -19,6 +22,7 @@ final class SessionState: @unchecked Sendable {
     private var handedOff: UInt64 = 0
     private var finishedPeers: Set<Int> = []
     private var faultReason: String?
+    private var mismatch: String?
 
     /// Called, on the serving thread, with every turn handed off; may throw
     /// to refuse it (when the checkpoint it ends cannot be written).
@@ -26,8 +30,33 @@ final class SessionState: @unchecked Sendable {
     /// Called once when a running party learns that a peer joins again.
     var onFault: (String) -> Void = { _ in }
 
-    init(partyID: Int) {
+    /// The state of party `partyID` of `partyCount` in a run of `steps`
+    /// turns with a checkpoint every `checkpointEvery` rounds.
+    init(partyID: Int, partyCount: Int, steps: Int, checkpointEvery: Int) {
         self.partyID = partyID
+        self.partyCount = partyCount
+        self.steps = UInt64(steps)
+        self.checkpointEvery = UInt32(checkpointEvery)
+    }
+
+    /// The Hello this party sends in the join of `nonce`.
+    func hello(from party: Party, nonce: UInt64, turnsSaved: UInt64) -> Hello {
+        Hello(partyCount: UInt32(party.settings.partyCount), config: party.config, options: party.options,
+              joinNonce: nonce, turnsSaved: turnsSaved, checkpointEvery: checkpointEvery)
+    }
+
+    /// Checks the session settings of a peer's Hello, past those every party compares.
+    /// - Throws: ``ErrorReply`` with code ``WireErrorCode/mismatch`` naming the setting.
+    func checkHello(_ hello: Hello, from peer: Int) throws {
+        guard hello.checkpointEvery == checkpointEvery else {
+            throw ErrorReply(code: .mismatch, message: "checkpoint_every differs: party \(peer) has \(hello.checkpointEvery), "
+                                 + "party \(partyID) has \(checkpointEvery).")
+        }
+    }
+
+    /// The party that takes turn `turn` (from 1).
+    func taker(of turn: UInt64) -> Int {
+        Int((turn - 1) % UInt64(partyCount))
     }
 
     /// The outcome of a wait for the other parties.
@@ -50,6 +79,7 @@ final class SessionState: @unchecked Sendable {
             handedOff = 0
             finishedPeers = []
             faultReason = nil
+            mismatch = nil
             return nonce
         }
     }
@@ -82,6 +112,15 @@ final class SessionState: @unchecked Sendable {
 
     /// Why the running session broke, or nil.
     var fault: String? { condition.withLock { faultReason } }
+
+    /// Why a peer's Hello was refused during this join, or nil.
+    var refusedHello: String? { condition.withLock { mismatch } }
+
+    /// Records that a peer's Hello was refused for a setting that differs,
+    /// so this party's join fails with the reason too.
+    func recordRefusedHello(_ reason: String, from peer: Int) {
+        condition.withLock { mismatch = mismatch ?? "party \(peer) sent a Hello that differs: \(reason)" }
+    }
 
     /// Marks the running session as broken and wakes the runner.
     func raiseFault(_ reason: String) {
@@ -139,19 +178,26 @@ final class SessionState: @unchecked Sendable {
         return reply
     }
 
-    /// Throws unless the party serves `peer`'s turns now: it loaded the
-    /// checkpoint every party agreed on, and the peer's latest Hello carried
-    /// the nonce its Welcome reported, so nothing left from the peer's
-    /// earlier join can reach the shard.
-    func admitTurnRequest(from peer: Int) throws {
+    /// Throws unless the party serves this request from `peer` now: it
+    /// loaded the checkpoint every party agreed on, and the peer's latest
+    /// Hello carried the nonce its Welcome reported, so nothing left from the
+    /// peer's earlier join can reach the shard. A training request must
+    /// also belong to the turn in progress, from the party whose turn it is;
+    /// an inference forward (`turn` nil) may come at any time.
+    func admitRequest(from peer: Int, turn: UInt64?) throws {
         try condition.withLock {
             guard phase == .ready || phase == .running else {
-                throw ErrorReply(code: .state, message: "party \(partyID) is joining its session and serves no turn "
+                throw ErrorReply(code: .state, message: "party \(partyID) is joining its session and serves no request "
                                      + "until every party has loaded the same checkpoint.")
             }
             guard let known = peerNonces[peer], helloNonces[peer] == known else {
-                throw ErrorReply(code: .state, message: "party \(partyID) serves no turn of party \(peer) before "
+                throw ErrorReply(code: .state, message: "party \(partyID) serves no request of party \(peer) before "
                                      + "party \(peer) has joined the session.")
+            }
+            guard let turn else { return }
+            guard turn == handedOff + 1, turn <= steps, taker(of: turn) == peer else {
+                throw ErrorReply(code: .state, message: "party \(partyID) expects turn \(handedOff + 1) from party "
+                                     + "\(taker(of: handedOff + 1)); a request of turn \(turn) from party \(peer) is out of order.")
             }
         }
     }
@@ -166,9 +212,9 @@ final class SessionState: @unchecked Sendable {
             return handedOff
         }
         if notice.turn <= last { return }
-        guard notice.turn == last + 1 else {
-            throw ErrorReply(code: .state, message: "party \(peer) handed off turn \(notice.turn), but turn \(last + 1) "
-                                 + "is the next one party \(partyID) expects.")
+        guard notice.turn == last + 1, notice.turn <= steps, taker(of: notice.turn) == peer else {
+            throw ErrorReply(code: .state, message: "party \(peer) handed off turn \(notice.turn), but party \(partyID) "
+                                 + "expects the hand-off of turn \(last + 1) from party \(taker(of: last + 1)).")
         }
         do {
             try onHandoff(notice.turn)
@@ -184,6 +230,9 @@ final class SessionState: @unchecked Sendable {
     func receiveFinished(_ notice: SessionNotice, from peer: Int) throws {
         try condition.withLock {
             try checkNotice(notice, from: peer, what: "Finished")
+            guard notice.turn == steps else {
+                throw ErrorReply(code: .state, message: "party \(peer) finished after \(notice.turn) turns; the run has \(steps).")
+            }
             finishedPeers.insert(peer)
             condition.broadcast()
         }

@@ -126,6 +126,6 @@ extension Hello {
         options.seed = run.seed
         options.batch = Int(run.batch)
         self.init(partyCount: h.party_count, config: config, options: options, joinNonce: h.join_nonce,
-                  turnsSaved: h.turns_saved)
+                  turnsSaved: h.turns_saved, checkpointEvery: h.checkpoint_every)
     }
 }

@@ -156,6 +156,7 @@ extension Hello {
         hello.pointee.run = run
         hello.pointee.join_nonce = joinNonce
         hello.pointee.turns_saved = turnsSaved
+        hello.pointee.checkpoint_every = checkpointEvery
         return hello
     }
 }

@@ -53,15 +53,18 @@ public struct Hello: Equatable, Sendable {
     public var joinNonce: UInt64 = 0
     /// Turns complete in the sender's newest checkpoint; 0 outside a coordinated session.
     public var turnsSaved: UInt64 = 0
+    /// Rounds between the sender's checkpoints; 0 outside a coordinated session.
+    public var checkpointEvery: UInt32 = 0
 
     /// Creates a Hello from its parts.
     public init(partyCount: UInt32, config: ModelConfig, options: TrainingOptions,
-                joinNonce: UInt64 = 0, turnsSaved: UInt64 = 0) {
+                joinNonce: UInt64 = 0, turnsSaved: UInt64 = 0, checkpointEvery: UInt32 = 0) {
         self.partyCount = partyCount
         self.config = config
         self.options = options
         self.joinNonce = joinNonce
         self.turnsSaved = turnsSaved
+        self.checkpointEvery = checkpointEvery
     }
 }
 
