@@ -8,7 +8,7 @@ import PCMoECore
 /// Three parties joined by ZeroMQ transports on 127.0.0.1 ports the system picks.
 private func zeroMQParties(_ config: ModelConfig, _ options: TrainingOptions, wire: WireDType) throws
     -> ([Party], [ZeroMQTransport]) {
-    let network = try LoopbackNetwork(partyCount: 3, session: 1)
+    let network = try LoopbackNetwork(partyCount: 3, session: 1, maxMessageBytes: Party.maxFrameBytes(config: config, options: options))
     let parties = try (0..<3).map { id in
         var settings = PartySettings(id: id, partyCount: 3, session: 1)
         settings.wireType = wire

@@ -10,7 +10,7 @@ enum PartyRun {
         let host = try makeHost(options, deployment: deployment, id: id, data: options.data,
                                 seed: options.backboneSeeds.first)
         let transport = try ZeroMQTransport(deployment: deployment, id: id, keys: keys,
-                                            insecurePlainTCP: options.plainTCP)
+                                            insecurePlainTCP: options.plainTCP, maxMessageBytes: host.party.maxFrameBytes)
         defer { transport.stop() }
         try transport.start(host.party, deployment: deployment)
         print("party \(id): serving at \(transport.boundEndpoint) in session \(deployment.session) of "

@@ -13,7 +13,8 @@ private struct NetworkSession {
     var deployment: Deployment { network.deployment }
 
     init(config: ModelConfig, options: TrainingOptions, session: UInt64 = 1) throws {
-        network = try LoopbackNetwork(partyCount: 3, session: session)
+        network = try LoopbackNetwork(partyCount: 3, session: session,
+                                      maxMessageBytes: Party.maxFrameBytes(config: config, options: options))
         parties = try (0..<3).map { id in
             var settings = PartySettings(id: id, partyCount: 3, session: session)
             settings.backboneSeed = options.seed
@@ -178,4 +179,28 @@ func deploymentFileRejects(json: String, expected: String) throws {
     let next = Envelope(session: 1, sender: 2, receiver: 0, requestID: 78, body: .step(StepBody(turn: 2, globalStep: 2)))
     _ = try #require(exchange(peer, next.encoded(), seconds: 5))
     #expect(network.parties[0].expertSteps == 2)
+}
+
+@Test func zeroMQDropsFramesAboveThePartyLimitUnread() throws {
+    let config = tinyConfig(experts: 6)
+    let network = try NetworkSession(config: config, options: collaborationOptions())
+    defer { network.stop() }
+    let context = zmq_ctx_new()!
+    defer { zmq_ctx_term(context) }
+    let endpoint = network.deployment.members[0].endpoint
+    let serverKey = network.keys[0].publicKey
+    let limit = network.parties[0].maxFrameBytes
+
+    // libzmq closes the connection of a frame over the limit, so no
+    // ErrorReply comes back and the party never holds the frame.
+    let big = try rawClient(context, client: network.keys[2], serverKey: serverKey, endpoint: endpoint)
+    #expect(exchange(big, [UInt8](repeating: 7, count: limit + 1), seconds: 1) == nil)
+    big.close()
+
+    // Positive control: a frame within the limit gets its reply.
+    let small = try rawClient(context, client: network.keys[2], serverKey: serverKey, endpoint: endpoint)
+    let hello = Hello(partyCount: 3, config: config, options: collaborationOptions())
+    let bytes = Envelope(session: 1, sender: 2, receiver: 0, requestID: 5, body: .hello(hello)).encoded()
+    #expect(exchange(small, bytes, seconds: 5) != nil)
+    small.close()
 }

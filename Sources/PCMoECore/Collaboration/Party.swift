@@ -90,6 +90,11 @@ public final class Party: @unchecked Sendable {
     /// The largest frame this party accepts, in bytes: a request or reply of
     /// ``maxRequestRows`` rows of f32, with room for the envelope.
     public var maxFrameBytes: Int {
+        Party.maxFrameBytes(config: config, options: options)
+    }
+
+    /// ``maxFrameBytes`` of a party with these sizes and run settings.
+    public static func maxFrameBytes(config: ModelConfig, options: TrainingOptions) -> Int {
         options.batch * config.sequence * config.topK * (4 * config.dModel + 5) + 4096
     }
 

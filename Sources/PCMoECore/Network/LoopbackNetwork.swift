@@ -10,12 +10,14 @@ public struct LoopbackNetwork {
     /// The deployment: each party's bound endpoint and public key.
     public let deployment: Deployment
 
-    /// Generates the keys and binds the transports.
+    /// Generates the keys and binds the transports, which drop messages
+    /// longer than `maxMessageBytes` (see ``Party/maxFrameBytes(config:options:)``).
     /// - Throws: ``PCMoEError/io(_:)`` when a socket cannot be set up.
-    public init(partyCount: Int, session: UInt64) throws {
+    public init(partyCount: Int, session: UInt64, maxMessageBytes: Int = 64 << 20) throws {
         let keys = try (0..<partyCount).map { _ in try CurveKeyPair.generate() }
         let transports = try (0..<partyCount).map {
-            try ZeroMQTransport(id: $0, keys: keys[$0], endpoint: "tcp://127.0.0.1:*", allowedKeys: keys.map(\.publicKey))
+            try ZeroMQTransport(id: $0, keys: keys[$0], endpoint: "tcp://127.0.0.1:*", allowedKeys: keys.map(\.publicKey),
+                                maxMessageBytes: maxMessageBytes)
         }
         deployment = try Deployment(session: session, members: (0..<partyCount).map {
             Deployment.Member(id: $0, endpoint: transports[$0].boundEndpoint, publicKey: keys[$0].publicKey)

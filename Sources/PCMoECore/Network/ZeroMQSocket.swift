@@ -31,6 +31,13 @@ final class ZeroMQSocket {
         }
     }
 
+    func setLong(_ option: Int32, _ value: Int64) throws {
+        var value = value
+        guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size) == 0 else {
+            throw PCMoEError.io("setting ZeroMQ socket option \(option) failed: \(zeroMQError()).")
+        }
+    }
+
     func set(_ option: Int32, _ text: String) throws {
         let bytes = Array(text.utf8)
         guard zmq_setsockopt(handle, option, bytes, bytes.count) == 0 else {

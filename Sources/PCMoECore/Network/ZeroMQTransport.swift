@@ -38,12 +38,18 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
     /// party `id` at `endpoint` (such as tcp://127.0.0.1:5550, or
     /// tcp://127.0.0.1:* for a port the system picks).
     ///
+    /// libzmq closes a connection that sends a message longer than
+    /// `maxMessageBytes` before buffering it, so a peer cannot make this
+    /// process hold a huge frame. Pass the party's ``Party/maxFrameBytes``;
+    /// libzmq reads the value when the socket binds, so it cannot change later.
+    ///
     /// `insecurePlainTCP` turns encryption and authentication off: anyone
     /// who reaches the port can read the rows, send requests and pose as
     /// any party. It exists for debugging on a trusted host, and a warning
     /// says so when it is used.
     /// - Throws: ``PCMoEError/io(_:)`` when the endpoint cannot be bound.
-    public init(id: Int, keys: CurveKeyPair, endpoint: String, allowedKeys: [String], insecurePlainTCP: Bool = false) throws {
+    public init(id: Int, keys: CurveKeyPair, endpoint: String, allowedKeys: [String], insecurePlainTCP: Bool = false,
+                maxMessageBytes: Int = 64 << 20) throws {
         self.id = id
         self.keys = keys
         self.allowedKeys = allowedKeys
@@ -52,6 +58,7 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
         self.context = context
         zap = try ZAPHandler(context: context, owner: id, allowedKeys: allowedKeys)
         router = try ZeroMQSocket(context, type: ZMQ_ROUTER)
+        try router.setLong(ZMQ_MAXMSGSIZE, Int64(maxMessageBytes))
         if insecurePlainTCP {
             Log.write(.warning, "party \(id) uses plain TCP: its traffic is neither encrypted nor authenticated, and "
                           + "anyone who reaches \(endpoint) can read the rows and pose as any party.")
@@ -85,12 +92,14 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
 
     /// Creates the transport of party `id` of `deployment`, bound at the
     /// party's endpoint and admitting the deployment's keys.
-    public convenience init(deployment: Deployment, id: Int, keys: CurveKeyPair, insecurePlainTCP: Bool = false) throws {
+    public convenience init(deployment: Deployment, id: Int, keys: CurveKeyPair, insecurePlainTCP: Bool = false,
+                            maxMessageBytes: Int = 64 << 20) throws {
         guard deployment.members.indices.contains(id) else {
             throw PCMoEError.invalidArgument("the deployment has no party \(id).")
         }
         try self.init(id: id, keys: keys, endpoint: deployment.members[id].endpoint,
-                      allowedKeys: deployment.members.map(\.publicKey), insecurePlainTCP: insecurePlainTCP)
+                      allowedKeys: deployment.members.map(\.publicKey), insecurePlainTCP: insecurePlainTCP,
+                      maxMessageBytes: maxMessageBytes)
     }
 
     /// Connects to every other party of `deployment`, makes this transport
@@ -112,6 +121,7 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
         }
         for member in deployment.members where member.id != id {
             let dealer = try ZeroMQSocket(context, type: ZMQ_DEALER)
+            try dealer.setLong(ZMQ_MAXMSGSIZE, Int64(party.maxFrameBytes))
             // Messages queue only on a connection that is up, so a request to
             // a peer that is down is dropped (and retried) rather than held
             // for a later process that would take it for its own.
