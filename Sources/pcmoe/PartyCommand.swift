@@ -29,7 +29,8 @@ enum PartyCommand {
           --data PATH           training text: file, gzip file or folder; repeatable (required).
                                 The last 10 % is held out for the final evaluation
           --checkpoints DIR     folder of this party's checkpoints (default: pcmoe-party-N in
-                                the current folder; with --in-process, DIR/party-N)
+                                the current folder). With --in-process, each party's
+                                folder is DIR/party-N (default DIR: pcmoe-parties)
           --checkpoint-every R  rounds between checkpoints (default 1)
           --backbone-seed N     seed of the initial backbone; keep it private (default: drawn
                                 from the system's random generator)
@@ -82,6 +83,9 @@ enum PartyCommand {
     static func run(_ arguments: [String]) throws {
         let options = try parse(arguments)
         if let threads = options.threads { setMathThreads(threads) }
+        // The library's warnings (skipped files, refused connections, retries,
+        // plain TCP) go to standard error, like the command's own.
+        Log.set(level: .warning) { _, message in warning(message) }
         let deployment = try Deployment.load(path: options.deployment)
         if options.inProcess {
             try PartyRun.inProcess(options, deployment: deployment)
@@ -111,7 +115,7 @@ enum PartyCommand {
         let checkpoints = try args.value("--checkpoints")
         let session = try sessionOptions(&args, folder: checkpoints ?? "pcmoe-party-\(id ?? 0)")
         let wire = try wireType(&args)
-        let callTimeout = try args.double("--call-timeout") ?? 120
+        let callTimeout = try seconds(&args, "--call-timeout") ?? 120
         let retries = try args.int("--retries", in: 0...PartySettings.maxCallRetries) ?? 2
         let model = try ModelOptions.parse(&args, file: try args.value("--config"))
         let training = try TrainCommand.parseTraining(&args)
@@ -140,11 +144,21 @@ enum PartyCommand {
     private static func sessionOptions(_ args: inout Arguments, folder: String) throws -> SessionOptions {
         var session = SessionOptions(checkpointFolder: folder)
         if let v = try args.int("--checkpoint-every") { session.checkpointEvery = v }
-        if let v = try args.double("--wait-timeout") { session.waitTimeout = v }
-        if let v = try args.double("--join-timeout") { session.joinTimeout = v }
+        if let v = try seconds(&args, "--wait-timeout") { session.waitTimeout = v }
+        if let v = try seconds(&args, "--join-timeout") { session.joinTimeout = v }
         session.evaluationWindows = try args.int("--eval-windows")
         try session.validate()
         return session
+    }
+
+    /// Reads a duration option: above 0 and at most one week.
+    private static func seconds(_ args: inout Arguments, _ name: String) throws -> Double? {
+        guard let value = try args.double(name) else { return nil }
+        guard value.isFinite, value > 0, value <= PartySettings.maxCallTimeout else {
+            throw UsageError(message: "\(name) expects seconds above 0 and at most \(Int(PartySettings.maxCallTimeout)) "
+                                 + "(one week), got '\(value)'.")
+        }
+        return value
     }
 
     private static func wireType(_ args: inout Arguments) throws -> WireDType {

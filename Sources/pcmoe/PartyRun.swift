@@ -9,17 +9,21 @@ enum PartyRun {
         let keys = try CurveKeyPair.read(keyFile: options.key!)
         let host = try makeHost(options, deployment: deployment, id: id, data: options.data,
                                 seed: options.backboneSeeds.first)
+        let runner = try makeRunner(host, options.session)
         let transport = try ZeroMQTransport(deployment: deployment, id: id, keys: keys,
                                             insecurePlainTCP: options.plainTCP, maxMessageBytes: host.party.maxFrameBytes)
         defer { transport.stop() }
         try transport.start(host.party, deployment: deployment)
         print("party \(id): serving at \(transport.boundEndpoint) in session \(deployment.session) of "
-              + "\(deployment.members.count) parties; \(options.plainTCP ? "PLAIN TCP, NOT ENCRYPTED" : "CURVE on")")
-        let summary = try runSession(host, options.session)
-        printResult(id: id, summary, peakResident: ProcessMemory.peakResidentBytes())
-        if transport.rejectedConnections > 0 {
-            print("party \(id): refused \(transport.rejectedConnections) connections from keys outside the deployment")
+              + "\(deployment.members.count) \(deployment.members.count == 1 ? "party" : "parties"); "
+              + (options.plainTCP ? "PLAIN TCP, NOT ENCRYPTED" : "CURVE on"))
+        defer {
+            if transport.rejectedConnections > 0 {
+                print("party \(id): refused \(transport.rejectedConnections) connections from keys outside the deployment")
+            }
         }
+        let summary = try runner.run()
+        printResult(id: id, summary, peakResident: ProcessMemory.peakResidentBytes())
     }
 
     /// Runs every party of `deployment` in this process over the in-process transport.
@@ -39,13 +43,12 @@ enum PartyRun {
         }
         for host in hosts { try transport.connect(host.party) }
         let folder = options.checkpoints ?? "pcmoe-parties"
-        let outcomes = runConcurrently(hosts.map { host in
-            { () throws -> SessionSummary in
-                var session = options.session
-                session.checkpointFolder = (folder as NSString).appendingPathComponent("party-\(host.party.id)")
-                return try runSession(host, session)
-            }
-        })
+        let runners = try hosts.map { host in
+            var session = options.session
+            session.checkpointFolder = (folder as NSString).appendingPathComponent("party-\(host.party.id)")
+            return try makeRunner(host, session)
+        }
+        let outcomes = runConcurrently(runners.map { runner in { try runner.run() } })
         // The peak resident set is the process's, shared by all parties here.
         let peak = ProcessMemory.peakResidentBytes()
         for (id, outcome) in outcomes.enumerated() {
@@ -64,12 +67,11 @@ enum PartyRun {
                                                  data: data))
     }
 
-    private static func runSession(_ host: PartyHost, _ options: SessionOptions) throws -> SessionSummary {
+    private static func makeRunner(_ host: PartyHost, _ options: SessionOptions) throws -> SessionRunner {
         let id = host.party.id
-        let runner = try SessionRunner(host: host, options: options) { event in
+        return try SessionRunner(host: host, options: options) { event in
             print("party \(id): " + describe(event))
         }
-        return try runner.run()
     }
 
     static func describe(_ event: SessionEvent) -> String {
@@ -82,7 +84,8 @@ enum PartyRun {
         case .saved(let turns):
             return "saved its checkpoint after turn \(turns)"
         case .fault(let reason):
-            return "the session broke (\(reason)); joining again"
+            let cause = reason.hasSuffix(".") ? String(reason.dropLast()) : reason
+            return "the session broke (\(cause)); joining again"
         case .evaluated(let result):
             return String(format: "evaluated %d bytes: loss %.4f nats, %.4f bits per byte", result.tokens, result.loss,
                           result.bitsPerByte)

@@ -138,6 +138,10 @@ private func exchange(_ socket: ZeroMQSocket, _ bytes: [UInt8], seconds: Double)
         """)
     let deployment = try Deployment.load(path: path)
     #expect(deployment.session == 7)
+    // Session ids above 2^53 keep every bit.
+    let large = try folder.write("large.json", String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+        .replacingOccurrences(of: "\"session\": 7", with: "\"session\": 18446744073709551615"))
+    #expect(try Deployment.load(path: large).session == UInt64.max)
     #expect(deployment.members.map(\.publicKey) == keys.map(\.publicKey))
     #expect(deployment.party(withKey: keys[1].publicKey) == 1)
 }
@@ -149,6 +153,13 @@ private func exchange(_ socket: ZeroMQSocket, _ bytes: [UInt8], seconds: Double)
     (#"{"session": 1, "parties": [{"id": 0, "endpoint": "tcp://a:1", "public_key": "x"}]}"#, "not a CURVE key"),
     (#"{"session": 1, "parties": [{"id": 0, "endpoint": "tcp://a:1"}]}"#, "public_key_file"),
     ("[", "not valid JSON"),
+    (#"{"session": 1, "sesion": 2, "parties": []}"#, "unknown key \"sesion\""),
+    (#"{"session": 1.5, "parties": []}"#, "\"session\""),
+    (#"{"session": -5, "parties": []}"#, "\"session\""),
+    (#"{"session": 1, "parties": [{"id": 0.9, "endpoint": "tcp://a:1", "public_key": "x"}]}"#, "\"parties[0].id\" is 0.9"),
+    (#"{"session": 1, "parties": [{"id": 0, "endpoint": "tcp://a:0", "public_key": "x"}]}"#, "port from 1 to 65535"),
+    (#"{"session": 1, "parties": [{"id": 0, "endpoint": "tcp://a:1", "public_key": "x", "public_key_file": "y"}]}"#,
+     "has both"),
 ])
 func deploymentFileRejects(json: String, expected: String) throws {
     let folder = try TemporaryFolder()

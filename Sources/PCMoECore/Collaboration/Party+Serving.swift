@@ -54,8 +54,11 @@ extension Party {
         }
         guard envelope.body.isRequest else {
             guard calls.deliver(id: envelope.requestID, from: sender, reply: envelope.body) else {
-                let reason = "party \(sender) sent \(envelope.body.nameWithArticle) for request \(envelope.requestID), which is not waiting."
-                reject(reason)
+                // A reply to a request this party gave up on is late, not hostile.
+                let late = calls.wasIssued(envelope.requestID)
+                let reason = "party \(sender) sent \(envelope.body.nameWithArticle) for request \(envelope.requestID), which is "
+                    + (late ? "no longer waiting (a late reply)." : "not waiting.")
+                reject(reason, level: late ? .info : .warning)
                 return Delivery(reply: nil, refusal: reason)
             }
             return Delivery(reply: nil, refusal: nil)

@@ -116,8 +116,8 @@ public final class Party: @unchecked Sendable {
 
     func countReceived(_ bytes: Int) { stateLock.withLock { received = received.addingSaturated(bytes) } }
 
-    func reject(_ reason: String) {
-        Log.write(.warning, "party \(id) rejected or dropped a message: \(reason)")
+    func reject(_ reason: String, level: LogLevel = .warning) {
+        Log.write(level, "party \(id) rejected or dropped a message: \(reason)")
         stateLock.withLock {
             rejected += 1
             lastRejection = reason

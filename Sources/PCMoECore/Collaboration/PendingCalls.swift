@@ -12,6 +12,7 @@ final class PendingCalls: @unchecked Sendable {
     /// has bit 31 set and no higher bit, so every id takes the same five
     /// bytes on the wire and message sizes do not vary from run to run.
     private var nextID = (1 << 31) | UInt64.random(in: 0..<(1 << 30))
+    private lazy var firstID = nextID + 1
     private var cancelled = false
 
     /// The outcome of a wait.
@@ -25,6 +26,7 @@ final class PendingCalls: @unchecked Sendable {
     func open(peer: Int) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
+        _ = firstID
         nextID += 1
         waiting[nextID] = (peer, nil)
         return nextID
@@ -52,6 +54,11 @@ final class PendingCalls: @unchecked Sendable {
         }
         if let reply = waiting[id]?.reply { return .reply(reply) }
         return cancellable && cancelled ? .cancelled : .timedOut
+    }
+
+    /// True when this party sent a request with id `id`, waiting or not.
+    func wasIssued(_ id: UInt64) -> Bool {
+        condition.withLock { id >= firstID && id <= nextID }
     }
 
     /// Forgets request `id`; a reply to it is dropped from now on.

@@ -92,7 +92,7 @@ public struct PartyConfig: Equatable, Sendable {
         } catch let error as PCMoEError {
             throw PCMoEError.invalidArgument("the party configuration \(name) is invalid: \(error.message)")
         } catch let error as DecodingError {
-            throw PCMoEError.invalidArgument("the party configuration \(name) is invalid: \(describe(error))")
+            throw PCMoEError.invalidArgument("the party configuration \(name) is invalid: \(decodingErrorSentence(error))")
         } catch {
             throw PCMoEError.invalidArgument("the party configuration \(name) is not valid JSON: \(error.localizedDescription)")
         }
@@ -109,7 +109,7 @@ public struct PartyConfig: Equatable, Sendable {
 }
 
 /// Turns a decoding error into a sentence naming the key path.
-private func describe(_ error: DecodingError) -> String {
+func decodingErrorSentence(_ error: DecodingError) -> String {
     func path(_ context: DecodingError.Context) -> String {
         let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
         return keys.isEmpty ? "the top level" : "\"" + keys.joined(separator: ".") + "\""
@@ -142,7 +142,7 @@ private func typeName(_ type: Any.Type) -> String {
 }
 
 /// Refuses any key of `decoder`'s object that is not in `known`.
-private func refuseUnknownKeys(_ decoder: Decoder, known: [String], section: String) throws {
+func refuseUnknownKeys(_ decoder: Decoder, known: [String], section: String) throws {
     let all = try decoder.container(keyedBy: AnyCodingKey.self)
     if let unknown = all.allKeys.first(where: { !known.contains($0.stringValue) }) {
         throw PCMoEError.invalidArgument("unknown key \"\(unknown.stringValue)\" in \(section); the keys are "

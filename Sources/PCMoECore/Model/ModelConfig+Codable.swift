@@ -18,7 +18,8 @@ extension KeyedDecodingContainer {
     func decodeInteger<T: FixedWidthInteger>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let number = try decodeIfPresent(Decimal.self, forKey: key) else { return nil }
         guard let value = T(number.description) else {
-            let path = (codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            let parts: [String] = (codingPath + [key]).map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }
+            let path = String(parts.joined(separator: "").drop { $0 == "." })
             throw PCMoEError.invalidArgument("\"\(path)\" is \(number); it must be an integer from \(T.min) to \(T.max).")
         }
         return value

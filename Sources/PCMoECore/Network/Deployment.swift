@@ -49,10 +49,12 @@ public struct Deployment: Equatable, Sendable {
             guard member.id == index else {
                 throw PCMoEError.invalidArgument("the deployment's party at position \(index) has id \(member.id); list the parties by id from 0.")
             }
-            try CurveKeyPair.checkKey(member.publicKey, what: "the public key of party \(member.id)")
-            guard member.endpoint.hasPrefix("tcp://") else {
-                throw PCMoEError.invalidArgument("party \(member.id)'s endpoint \(member.endpoint) is not tcp://HOST:PORT.")
+            let port = member.endpoint.split(separator: ":").last.flatMap { Int($0) }
+            guard member.endpoint.hasPrefix("tcp://"), let port, (1...65535).contains(port) else {
+                throw PCMoEError.invalidArgument("party \(member.id)'s endpoint \(member.endpoint) is not tcp://HOST:PORT "
+                                                     + "with a port from 1 to 65535, which the other parties can connect to.")
             }
+            try CurveKeyPair.checkKey(member.publicKey, what: "the public key of party \(member.id)")
         }
         if Set(members.map(\.endpoint)).count != members.count {
             throw PCMoEError.invalidArgument("two parties of the deployment share an endpoint; give each its own.")
@@ -71,7 +73,8 @@ public struct Deployment: Equatable, Sendable {
 extension Deployment {
     /// Reads a deployment file (the JSON shown on ``Deployment``). A
     /// `public_key_file` entry, relative to the file's folder, may stand in
-    /// for `public_key`.
+    /// for `public_key`. Unknown keys are refused, so a misspelt one is
+    /// never ignored.
     /// - Throws: ``PCMoEError/io(_:)`` when the file cannot be read, and
     ///   ``PCMoEError/invalidArgument(_:)`` naming the file and the first bad entry.
     public static func load(path: String) throws -> Deployment {
@@ -80,33 +83,73 @@ extension Deployment {
         }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let session = (object["session"] as? NSNumber).flatMap({ UInt64(exactly: $0.doubleValue) }),
-                  let parties = object["parties"] as? [[String: Any]] else {
-                throw PCMoEError.invalidArgument("it needs a \"session\" number and a \"parties\" list.")
+            let file = try JSONDecoder().decode(DeploymentFile.self, from: data)
+            let members = try file.parties.enumerated().map { index, entry in
+                try entry.member(index: index, folder: folder)
             }
-            let members = try parties.enumerated().map { index, entry in
-                try member(entry, index: index, folder: folder)
-            }
-            return try Deployment(session: session, members: members)
+            return try Deployment(session: file.session, members: members)
         } catch let error as PCMoEError {
             throw PCMoEError.invalidArgument("the deployment file \(path) is invalid: \(error.message)")
+        } catch let error as DecodingError {
+            throw PCMoEError.invalidArgument("the deployment file \(path) is invalid: \(decodingErrorSentence(error))")
         } catch {
             throw PCMoEError.invalidArgument("the deployment file \(path) is not valid JSON: \(error.localizedDescription)")
         }
     }
+}
 
-    private static func member(_ entry: [String: Any], index: Int, folder: URL) throws -> Member {
-        guard let id = (entry["id"] as? NSNumber)?.intValue, let endpoint = entry["endpoint"] as? String else {
-            throw PCMoEError.invalidArgument("party entry \(index) needs an \"id\" and an \"endpoint\".")
+/// The file's top level.
+private struct DeploymentFile: Decodable {
+    var session: UInt64
+    var parties: [PartyEntry]
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case session, parties }
+
+    init(from decoder: Decoder) throws {
+        try refuseUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "the top level")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard let session = try c.decodeInteger(UInt64.self, forKey: .session) else {
+            throw PCMoEError.invalidArgument("it needs a \"session\" number.")
         }
-        if let key = entry["public_key"] as? String {
-            return Member(id: id, endpoint: endpoint, publicKey: key)
+        self.session = session
+        parties = try c.decode([PartyEntry].self, forKey: .parties)
+    }
+}
+
+/// One entry of `parties`.
+private struct PartyEntry: Decodable {
+    var id: Int
+    var endpoint: String
+    var publicKey: String?
+    var publicKeyFile: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case id, endpoint, publicKey = "public_key", publicKeyFile = "public_key_file"
+    }
+
+    init(from decoder: Decoder) throws {
+        try refuseUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue), section: "a party entry")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        guard let id = try c.decodeInteger(Int.self, forKey: .id) else {
+            throw PCMoEError.invalidArgument("a party entry needs an \"id\".")
         }
-        guard let file = entry["public_key_file"] as? String else {
+        self.id = id
+        endpoint = try c.decode(String.self, forKey: .endpoint)
+        publicKey = try c.decodeIfPresent(String.self, forKey: .publicKey)
+        publicKeyFile = try c.decodeIfPresent(String.self, forKey: .publicKeyFile)
+    }
+
+    func member(index: Int, folder: URL) throws -> Deployment.Member {
+        switch (publicKey, publicKeyFile) {
+        case (let key?, nil):
+            return Deployment.Member(id: id, endpoint: endpoint, publicKey: key)
+        case (nil, let file?):
+            let keyPath = file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
+            return Deployment.Member(id: id, endpoint: endpoint, publicKey: try CurveKeyPair.readPublicKey(keyPath))
+        case (nil, nil):
             throw PCMoEError.invalidArgument("party \(id) needs a \"public_key\" or a \"public_key_file\".")
+        case (_?, _?):
+            throw PCMoEError.invalidArgument("party \(id) has both \"public_key\" and \"public_key_file\"; give one.")
         }
-        let keyPath = file.hasPrefix("/") ? file : folder.appendingPathComponent(file).path
-        return Member(id: id, endpoint: endpoint, publicKey: try CurveKeyPair.readPublicKey(keyPath))
     }
 }
