@@ -215,3 +215,34 @@ func deploymentFileRejects(json: String, expected: String) throws {
     #expect(exchange(small, bytes, seconds: 5) != nil)
     small.close()
 }
+
+/// Writes `text` as an owner-only key file in `folder` and returns the error reading it gives, if any.
+private func keyFileError(_ folder: TemporaryFolder, _ name: String, _ text: String) throws -> String? {
+    let path = try folder.write(name, text)
+    chmod(path, 0o600)
+    return errorMessage { _ = try CurveKeyPair.read(keyFile: path) }
+}
+
+@Test func keyFileContentIsChecked() throws {
+    let folder = try TemporaryFolder()
+    let (one, two) = (try CurveKeyPair.generate(), try CurveKeyPair.generate())
+    try one.write(prefix: folder.path + "/one")
+    chmod(folder.path + "/one.pub", 0o644)
+    let pub = errorMessage { _ = try CurveKeyPair.read(keyFile: folder.path + "/one.pub") }
+    #expect(pub?.contains("not the .pub file") == true, "\(pub ?? "no error")")
+
+    let mixed = try keyFileError(folder, "mixed.key", "public-key = \(one.publicKey)\nsecret-key = \(two.secretKey)\n")
+    #expect(mixed?.contains("does not belong to its secret key") == true, "\(mixed ?? "no error")")
+    let twice = try keyFileError(folder, "twice.key", "public-key = \(one.publicKey)\npublic-key = \(two.publicKey)\n"
+                                     + "secret-key = \(one.secretKey)\n")
+    #expect(twice?.contains("two public-key lines") == true, "\(twice ?? "no error")")
+    let crlf = try keyFileError(folder, "crlf.key", "public-key = \(one.publicKey)\r\nsecret-key = \(one.secretKey)\r\n")
+    #expect(crlf == nil, "\(crlf ?? "")")
+}
+
+@Test func keygenWritesNothingWhenEitherFileExists() throws {
+    let folder = try TemporaryFolder()
+    _ = try folder.write("party.pub", "old")
+    #expect(throws: PCMoEError.self) { try CurveKeyPair.generate().write(prefix: folder.path + "/party") }
+    #expect(!FileManager.default.fileExists(atPath: folder.path + "/party.key"))
+}

@@ -45,6 +45,9 @@ public struct CurveKeyPair: Equatable, Sendable {
     /// `prefix.pub`. Refuses to replace existing files.
     /// - Throws: ``PCMoEError/io(_:)`` when a file exists or cannot be written.
     public func write(prefix: String) throws {
+        for path in [prefix + ".key", prefix + ".pub"] where FileManager.default.fileExists(atPath: path) {
+            throw PCMoEError.io("\(path) already exists; remove it or pick another name, so no key is replaced by mistake.")
+        }
         let secretText = "# pcmoe CURVE key pair. Keep this file private: it must stay readable by its owner only.\n"
             + "public-key = \(publicKey)\nsecret-key = \(secretKey)\n"
         try Self.create(prefix + ".key", secretText, mode: 0o600)
@@ -67,28 +70,40 @@ public struct CurveKeyPair: Equatable, Sendable {
     }
 
     /// Reads a key pair file written by ``write(prefix:)``.
-    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when the file can be read
-    ///   by its group or by others, or contains no valid keys, and
-    ///   ``PCMoEError/io(_:)`` when it cannot be read.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when the file is a
+    ///   public key file, can be read by its group or by others, or holds
+    ///   no valid key pair (a secret key whose public key is not the one
+    ///   beside it included), and ``PCMoEError/io(_:)`` when it cannot be read.
     public static func read(keyFile path: String) throws -> CurveKeyPair {
         var info = stat()
         guard stat(path, &info) == 0 else {
             throw PCMoEError.io("cannot read the key file \(path): \(String(cString: strerror(errno))).")
+        }
+        let fields = try keyFields(path)
+        guard let secretKey = fields["secret-key"] else {
+            throw PCMoEError.invalidArgument("the key file \(path) has no secret-key line; give the .key file that "
+                                                 + "'pcmoe keygen' wrote, not the .pub file.")
         }
         guard info.st_mode & 0o077 == 0 else {
             throw PCMoEError.invalidArgument(
                 "the key file \(path) is readable by its group or by others (mode \(String(info.st_mode & 0o777, radix: 8))); "
                     + "run chmod 600 on it, and make a new key pair if others may have read it.")
         }
-        let fields = try keyFields(path)
-        guard let publicKey = fields["public-key"], let secretKey = fields["secret-key"] else {
-            throw PCMoEError.invalidArgument("the key file \(path) lacks a public-key or secret-key line.")
+        guard let publicKey = fields["public-key"] else {
+            throw PCMoEError.invalidArgument("the key file \(path) has no public-key line.")
         }
+        let pair: CurveKeyPair
         do {
-            return try CurveKeyPair(publicKey: publicKey, secretKey: secretKey)
+            pair = try CurveKeyPair(publicKey: publicKey, secretKey: secretKey)
         } catch let error as PCMoEError {
             throw PCMoEError.invalidArgument("the key file \(path): \(error.message)")
         }
+        var derived = [CChar](repeating: 0, count: 41)
+        guard zmq_curve_public(&derived, secretKey) == 0, String(cString: derived) == publicKey else {
+            throw PCMoEError.invalidArgument("the key file \(path) holds a public key that does not belong to its "
+                                                 + "secret key; make a new key pair with 'pcmoe keygen'.")
+        }
+        return pair
     }
 
     /// Reads the public key from a `.pub` or `.key` file.
@@ -100,16 +115,24 @@ public struct CurveKeyPair: Equatable, Sendable {
         return key
     }
 
-    /// Reads the `name = value` lines of a key file; lines starting with # are comments.
+    /// Reads the `name = value` lines of a key file; lines starting with #
+    /// are comments, and a line may end with CR LF.
     private static func keyFields(_ path: String) throws -> [String: String] {
+        guard access(path, R_OK) == 0 else {
+            throw PCMoEError.io("cannot read the key file \(path): \(String(cString: strerror(errno))).")
+        }
         guard let data = FileManager.default.contents(atPath: path), data.count <= 4096,
               let text = String(data: data, encoding: .utf8) else {
-            throw PCMoEError.io("cannot read the key file \(path), or it is larger than 4 KiB.")
+            throw PCMoEError.io("the key file \(path) is not a UTF-8 text file of at most 4 KiB.")
         }
         var fields: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
+        for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }) where !line.hasPrefix("#") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard parts.count == 2 else { continue }
+            guard fields[parts[0]] == nil else {
+                throw PCMoEError.invalidArgument("the key file \(path) has two \(parts[0]) lines; keep one.")
+            }
+            fields[parts[0]] = parts[1]
         }
         return fields
     }
