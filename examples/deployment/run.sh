@@ -21,6 +21,10 @@ steps=${STEPS:-60}
 data=("${DATA0:-/usr/share/games/fortunes}" "${DATA1:-/usr/share/dictd/jargon.dict.dz}"
       "${DATA2:-/usr/share/dictd/devil.dict.dz}")
 mkdir -p "$work"
+if compgen -G "$work/checkpoints-*/turns-*" > /dev/null; then
+    echo "error: $work already holds the checkpoints of a run, which the parties would resume; give a new folder." >&2
+    exit 1
+fi
 
 [ -x "$pcmoe" ] || { echo "error: $pcmoe is missing; run 'swift build -c release' first." >&2; exit 1; }
 
