@@ -345,3 +345,34 @@ private final class Recorded: @unchecked Sendable {
     try state.receiveHandoff(SessionNotice(turn: 5, joinNonce: 11), from: 1)
     #expect(handoffs.all == [5])
 }
+
+/// Runners that a test can reach from a report callback.
+private final class RunnerBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var runners: [SessionRunner] = []
+
+    func set(_ all: [SessionRunner]) { lock.withLock { runners = all } }
+
+    func stopAll() { for runner in lock.withLock({ runners }) { runner.stop() } }
+}
+
+@Test func stoppedRunnersEndWithCancelled() throws {
+    let folder = try TemporaryFolder()
+    let transport = InProcessTransport(partyCount: 3)
+    let hosts = try hostedParties(transport, steps: 60)
+    let box = RunnerBox()
+    let runners = try hosts.map { host in
+        try SessionRunner(host: host, options: SessionOptions(checkpointFolder: folder.path + "/party-\(host.party.id)"),
+                          report: { event in if case .turn(let m) = event, m.turn == 2 { box.stopAll() } })
+    }
+    box.set(runners)
+    let results = runAll(runners)
+
+    for result in results {
+        guard case .failure(let error as PCMoEError) = result, case .cancelled = error else {
+            Issue.record("expected a cancelled run, got \(result)")
+            continue
+        }
+    }
+    #expect(hosts.allSatisfy { $0.party.expertSteps < 60 })
+}

@@ -20,6 +20,7 @@ extension SessionRunner {
         var loaded: UInt64?
         var answered: Set<Int> = []
         while true {
+            try checkStop()
             if let refused = state.refusedHello { throw PCMoEError.peer(refused) }
             let welcomes = try party.greet(hello, timeout: options.helloTimeout)
             answered.formUnion(welcomes.keys)

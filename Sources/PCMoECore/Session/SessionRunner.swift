@@ -25,6 +25,7 @@ public final class SessionRunner: @unchecked Sendable {
     let report: @Sendable (SessionEvent) -> Void
     private let lock = NSLock()
     private var fatal: Error?
+    private var stopRequested = false
 
     var party: Party { host.party }
 
@@ -82,6 +83,22 @@ public final class SessionRunner: @unchecked Sendable {
                                           + "of \(options.maxRejoins).")
             }
         }
+    }
+
+    /// Makes ``run()`` stop soon with ``PCMoEError/cancelled(_:)``: the turn
+    /// or wait in progress ends, and the party does not join again. The other
+    /// parties see the session break. Thread-safe; meant for another thread.
+    public func stop() {
+        lock.withLock {
+            stopRequested = true
+            fatal = fatal ?? PCMoEError.cancelled("party \(party.id) stopped its session run on request.")
+        }
+        state.raiseFault("party \(party.id) was asked to stop")
+    }
+
+    /// Throws the stop request or a fatal error, if there is one.
+    func checkStop() throws {
+        if let fatal = lock.withLock({ fatal }) { throw fatal }
     }
 
     // MARK: Turns
