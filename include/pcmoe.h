@@ -203,14 +203,21 @@ typedef struct pcmoe_party_params {
     /* A pcmoe_wire_type: the element type of the tensors this party sends.
      * Default PCMOE_WIRE_F32. */
     int32_t wire_type;
-    /* Seconds to wait for a peer's reply, above 0 and at most one week.
-     * Default 120. */
+    /* Seconds to wait for a peer's reply to each attempt of a request,
+     * above 0 and at most one week. Default 120. */
     double call_timeout_seconds;
     /* When nonzero, the backbone starts from backbone_seed; when 0 (the
      * default), from a seed drawn from the system's random generator, which
      * keeps the initial backbone private. */
     int32_t use_backbone_seed;
     uint64_t backbone_seed;
+    /* How many times a request that got no reply within the call timeout
+     * is sent again, with the same request id, before the call fails;
+     * 0 ... 100. Default 2. A peer that never replies then costs
+     * (call_retries + 1) call timeouts. Appended after backbone_seed: a
+     * struct_size that ends before this field (a program built against a
+     * header without it) leaves the default. */
+    uint32_t call_retries;
 } pcmoe_party_params;
 
 /*

@@ -4,7 +4,9 @@ import PCMoECore
 /// Size of the first published version of each struct. When a struct
 /// grows, these stay as they are.
 enum FirstVersion {
-    static let partyParams = MemoryLayout<pcmoe_party_params>.size
+    /// pcmoe_party_params up to backbone_seed; call_retries came later.
+    static let partyParams = MemoryLayout<pcmoe_party_params>.offset(of: \pcmoe_party_params.backbone_seed)!
+        + MemoryLayout<UInt64>.size
     static let turnResult = MemoryLayout<pcmoe_turn_result>.size
     static let evaluation = MemoryLayout<pcmoe_evaluation>.size
     static let metrics = MemoryLayout<pcmoe_metrics>.size
@@ -43,6 +45,7 @@ func defaultParams() -> pcmoe_party_params {
     p.call_timeout_seconds = settings.callTimeout
     p.use_backbone_seed = 0
     p.backbone_seed = 0
+    p.call_retries = UInt32(settings.callRetries)
     return p
 }
 
@@ -68,6 +71,7 @@ func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
     }
     settings.wireType = wireType
     settings.callTimeout = p.call_timeout_seconds
+    settings.callRetries = Int(p.call_retries)
     settings.backboneSeed = p.use_backbone_seed != 0 ? p.backbone_seed : nil
     let model = ModelConfig(dModel: Int(p.d_model), heads: Int(p.n_heads), layers: Int(p.n_layers),
                             experts: Int(p.n_experts), topK: Int(p.top_k), expertHidden: Int(p.expert_hidden),

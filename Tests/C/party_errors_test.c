@@ -2,6 +2,7 @@
 #include "check.h"
 #include "fixtures.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
 /* Creating a party from `params` fails with INVALID_ARGUMENT naming `field`. */
@@ -27,6 +28,25 @@ static void test_params(void) {
     CHECK(params.wire_type == PCMOE_WIRE_F32);
     CHECK(params.use_backbone_seed == 0);
     CHECK(params.call_timeout_seconds == 120);
+    CHECK(params.call_retries == 2);
+
+    /* call_retries was appended: a struct that ends before it is the first
+     * version, whose fields stay valid and which leaves it at its default. */
+    size_t first_version = offsetof(pcmoe_party_params, call_retries);
+    pcmoe_party_params older;
+    memset(&older, 0, sizeof older);
+    older.call_retries = 77;
+    CHECK_STATUS(pcmoe_party_default_params(&older, first_version), PCMOE_OK);
+    CHECK(older.struct_size == first_version);
+    CHECK(older.d_model == 256);
+    CHECK(older.call_retries == 77);
+    CHECK_STATUS(pcmoe_party_default_params(&older, first_version - 1), PCMOE_ERROR_INVALID_ARGUMENT);
+    older = tiny_params(0, 4);
+    older.struct_size = first_version;
+    older.call_retries = 1000; /* beyond struct_size: not read */
+    pcmoe_party *old_party = NULL;
+    CHECK_STATUS(pcmoe_party_create(&older, &old_party), PCMOE_OK);
+    pcmoe_party_destroy(old_party);
 
     pcmoe_party *party = NULL;
     CHECK_STATUS(pcmoe_party_create(NULL, &party), PCMOE_ERROR_INVALID_ARGUMENT);
@@ -61,6 +81,9 @@ static void test_params(void) {
     p = tiny_params(0, 4);
     p.call_timeout_seconds = 0;
     check_refused(p, "call timeout");
+    p = tiny_params(0, 4);
+    p.call_retries = 101;
+    check_refused(p, "call retries are 101");
     p = tiny_params(0, 4);
     p.steps = UINT64_MAX;
     check_refused(p, "steps is 18446744073709551615");
