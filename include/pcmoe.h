@@ -9,7 +9,7 @@
  * - Functions that can fail return a pcmoe_status. After such a call,
  *   pcmoe_last_error() describes it: a sentence naming the bad value on
  *   failure, the empty string on PCMOE_OK.
- * - Handles (pcmoe_party, pcmoe_hub) are opaque. Every handle the library
+ * - Handles (pcmoe_party, pcmoe_hub, pcmoe_network) are opaque. Every handle the library
  *   creates is released by its own destroy function. Using a handle after
  *   destroying it is undefined behaviour.
  * - Memory the library allocates for the caller is released by a named
@@ -301,7 +301,7 @@ typedef int (*pcmoe_send_fn)(void *context, uint32_t destination, const uint8_t 
  * Makes `send` carry this party's requests and replies, with `context`
  * passed back unchanged. The library keeps `context` until the transport
  * is replaced or the party destroyed, and never frees it. Replaces any
- * transport set before, a hub's included.
+ * transport set before, a hub's or a network's included.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or `send`.
  * Call it before pcmoe_party_join, not during a turn.
  */
@@ -373,6 +373,111 @@ pcmoe_status pcmoe_hub_attach(pcmoe_hub *hub, pcmoe_party *party);
  * handle must not be used afterwards.
  */
 void pcmoe_hub_destroy(pcmoe_hub *hub);
+
+/* ------------------------------------------------------------------ */
+/* The network transport                                               */
+/* ------------------------------------------------------------------ */
+
+/* One party's ZeroMQ transport over TCP. The party binds the endpoint its
+ * deployment file lists for it, connects to the endpoint of every other
+ * party, and encrypts and authenticates all traffic with CURVE. */
+typedef struct pcmoe_network pcmoe_network;
+
+/* Flags of pcmoe_network_create. */
+typedef enum pcmoe_network_flags {
+    /* INSECURE: turns CURVE off. The traffic then travels as plain TCP,
+     * neither encrypted nor authenticated: anyone who can reach the
+     * party's port can read every row and gradient it exchanges, send it
+     * requests, and pose as any party of the session. For debugging on a
+     * host where every process and user is trusted, never across a
+     * network. The library logs a warning when it is used. */
+    PCMOE_NETWORK_INSECURE_PLAIN_TCP = 1
+} pcmoe_network_flags;
+
+/*
+ * Makes `party` exchange its messages with the other parties of its
+ * deployment over ZeroMQ, and stores the network's handle in *network;
+ * release it with pcmoe_network_destroy. On failure *network is set to
+ * NULL and the party's transport is left as it was.
+ *
+ * `deployment_path` names the deployment file: JSON with the session id
+ * and, for each party by id from 0, the endpoint it binds
+ * ("tcp://HOST:PORT") and its CURVE public key, given as "public_key"
+ * (40 Z85 characters) or as "public_key_file" (a path relative to the
+ * deployment file's folder). docs/c-api.md shows one. `key_path` names
+ * this party's key pair file, as `pcmoe keygen --out PREFIX` writes it to
+ * PREFIX.key: a "public-key = ..." and a "secret-key = ..." line. Its
+ * mode must give its group and others no access (0600 or stricter).
+ * Both files are read during the call and not kept.
+ *
+ * The party binds its own endpoint and accepts connections only from the
+ * public keys the deployment lists; every incoming message must name as
+ * its sender the party whose key its connection authenticated with. The
+ * network replaces any transport the party had (a hub's or the host's).
+ * A message for a party that is not reachable yet waits up to one second
+ * and is then dropped; the call that sent it sends it again (see
+ * call_retries), and pcmoe_party_run_session greets until every party
+ * replies. `flags` is 0 or PCMOE_NETWORK_INSECURE_PLAIN_TCP; the key pair
+ * file is needed in both cases, since the deployment names each party by
+ * its public key.
+ *
+ * Lifetime: the network refers to the party without keeping it alive, so
+ * either handle may be destroyed first.
+ * - pcmoe_network_destroy first: the party is left without a transport,
+ *   and its next join, turn, evaluation or session fails with
+ *   PCMOE_ERROR_INVALID_ARGUMENT until it gets another one.
+ * - pcmoe_party_destroy first: the network drops what arrives for the
+ *   party until it is destroyed too, which closes its sockets.
+ *
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers or unknown flag
+ * bits; PCMOE_ERROR_INVALID_CONFIG for a deployment or key pair file that
+ * cannot be read or contains a bad value, a key pair file its group or
+ * others may access, or a deployment that does not fit the party (another
+ * session id or party count, or another public key for the party's id
+ * than the key pair file contains); PCMOE_ERROR_IO when the endpoint
+ * cannot be bound (for instance, the port is in use) or a connection
+ * cannot be set up. Thread-safety as pcmoe_party_set_transport: not during a join, turn
+ * or evaluation of this party, nor during its session except while that
+ * session waits to join (see pcmoe_party_run_session). Networks of
+ * different parties are independent.
+ */
+pcmoe_status pcmoe_network_create(pcmoe_party *party, const char *deployment_path, const char *key_path,
+                                  uint32_t flags, pcmoe_network **network);
+
+/*
+ * Stops the network: its threads end and its sockets close. Replies
+ * already queued get up to two seconds to leave; other unsent messages are
+ * dropped. If the party still uses this network as its transport, the
+ * party is left without one (see pcmoe_network_create). NULL is allowed
+ * and does nothing. May run while a session of the party runs on another
+ * thread: that session then fails, with PCMOE_ERROR_INVALID_ARGUMENT or
+ * PCMOE_ERROR_PEER, once its current wait ends (at most the wait timeout
+ * or the call timeouts of one request); pcmoe_party_cancel ends it at
+ * once. The handle must not be used afterwards.
+ */
+void pcmoe_network_destroy(pcmoe_network *network);
+
+/* A snapshot of a network's counters. */
+typedef struct pcmoe_network_counters {
+    /* Connections rejected because their public key is not in the
+     * deployment; always 0 with PCMOE_NETWORK_INSECURE_PLAIN_TCP, which
+     * checks no key. */
+    uint64_t rejected_connections;
+    /* Messages dropped: requests whose destination had no connection for
+     * one second (their call sends them again), and replies whose
+     * connection had closed. */
+    uint64_t dropped_messages;
+} pcmoe_network_counters;
+
+/*
+ * Fills `counters_size` bytes of *counters (sizeof *counters) with the
+ * network's counters. Bytes sent and received are in pcmoe_party_metrics.
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers;
+ * PCMOE_ERROR_BUFFER_TOO_SMALL for a size below the first version.
+ * Thread-safe.
+ */
+pcmoe_status pcmoe_network_stats(const pcmoe_network *network, pcmoe_network_counters *counters,
+                                 size_t counters_size);
 
 /* ------------------------------------------------------------------ */
 /* Training and evaluation                                             */
@@ -471,6 +576,7 @@ pcmoe_status pcmoe_party_evaluate_bytes(pcmoe_party *party, const uint8_t *bytes
 /*
  * Makes the turn or evaluation running on this party stop soon with
  * PCMOE_ERROR_CANCELLED. A cancel while neither runs has no effect.
+ * During pcmoe_party_run_session it stops the whole session; see there.
  * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party.
  * Thread-safe: meant to be called from another thread.
  */
@@ -535,6 +641,169 @@ pcmoe_status pcmoe_party_save(pcmoe_party *party, const char *path);
 pcmoe_status pcmoe_party_load(pcmoe_party *party, const char *path);
 
 /* ------------------------------------------------------------------ */
+/* Coordinated sessions                                                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Settings for pcmoe_party_run_session. Prepare with
+ * pcmoe_session_default_params, then change fields.
+ */
+typedef struct pcmoe_session_params {
+    /* Bytes of this struct that are valid; set by pcmoe_session_default_params. */
+    size_t struct_size;
+    /* The folder of this party's session checkpoints, created (mode 0700)
+     * when missing. Required: the default is NULL. Give every party a
+     * folder of its own. Checkpoints found there at the start make the
+     * party resume from them. Read during the call, not kept. */
+    const char *checkpoint_folder;
+    /* Rounds (one turn of every party) between checkpoints, 1 ... 1000000.
+     * The last turn of the session is always followed by one. Default 1. */
+    uint32_t checkpoint_every;
+    /* Seconds to wait for every party to join, or to join again after a
+     * fault; above 0 and at most one week. Default 600. */
+    double join_timeout_seconds;
+    /* Seconds to wait for another party's turn, or for the others to
+     * finish, before the session counts as broken and every party joins
+     * again; above 0 and at most one week. Default 600. */
+    double wait_timeout_seconds;
+    /* How many times the party may join again after a fault before the
+     * call fails. Default 20. */
+    uint32_t max_rejoins;
+    /* At most this many windows in the final evaluation; 0 (the default)
+     * scores every window of the held-out text. */
+    uint64_t evaluation_windows;
+} pcmoe_session_params;
+
+/*
+ * Fills `params` with the defaults listed above and sets
+ * params->struct_size to the bytes it filled: `params_size` (pass
+ * sizeof *params), or the library's own struct size when that is smaller.
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL `params`, or a size
+ * smaller than the first version of the struct or above 4096. Thread-safe.
+ */
+pcmoe_status pcmoe_session_default_params(pcmoe_session_params *params, size_t params_size);
+
+/* What a session reports. */
+typedef enum pcmoe_session_event_kind {
+    /* Every party loaded the checkpoint taken after `turn` turns, and the
+     * party starts or resumes from there. The first event of a session. */
+    PCMOE_SESSION_JOINED = 1,
+    /* The party finished its turn `turn`; `loss` is its training loss. */
+    PCMOE_SESSION_TURN = 2,
+    /* The party saved its checkpoint after `turn` turns. */
+    PCMOE_SESSION_SAVED = 3,
+    /* The session broke for the reason in `message`; every party joins
+     * again, and a JOINED event follows when they have. */
+    PCMOE_SESSION_FAULT = 4,
+    /* The party scored its held-out text; `loss` is the validation loss
+     * in nats. The last event of a session that succeeds. */
+    PCMOE_SESSION_EVALUATED = 5
+} pcmoe_session_event_kind;
+
+/* One event of a session; owned by the library, valid during the callback. */
+typedef struct pcmoe_session_event {
+    /* Bytes of this struct the library filled. Fields are only appended,
+     * so a field ending beyond struct_size comes from a newer header and
+     * was not filled. */
+    size_t struct_size;
+    /* A pcmoe_session_event_kind. */
+    int32_t kind;
+    /* JOINED: 1 when the party resumed from a checkpoint (after a fault,
+     * or with turns taken in an earlier run), 0 for the first join of a
+     * fresh run. 0 for the other kinds. */
+    int32_t resumed;
+    /* JOINED and SAVED: the turns complete in the checkpoint; TURN: the
+     * turn number; 0 for the other kinds. */
+    uint64_t turn;
+    /* TURN: the training loss; EVALUATED: the validation loss (mean
+     * next-byte cross-entropy, in nats); NaN for the other kinds. */
+    double loss;
+    /* FAULT: why the session broke; "" for the other kinds. Never NULL.
+     * Valid only during the callback: copy it to keep it. */
+    const char *message;
+} pcmoe_session_event;
+
+/*
+ * Receives one event of a session, with the `context` given to
+ * pcmoe_party_run_session. Called on the thread that runs
+ * pcmoe_party_run_session, except SAVED after another party's turn: the
+ * party saves when that turn is handed to it, on the thread that delivers
+ * its messages (the network's, the hub's, or the host's thread that called
+ * pcmoe_party_handle_message). Calls for one session never overlap, and
+ * none comes after pcmoe_party_run_session returned. The party handles no
+ * other message on the delivering thread while SAVED runs, so return
+ * quickly. It may call pcmoe_party_metrics and pcmoe_party_cancel, and no
+ * other function on this party.
+ */
+typedef void (*pcmoe_session_callback)(const pcmoe_session_event *event, void *context);
+
+/*
+ * Runs this party through a whole coordinated session and fills `result`
+ * with its final evaluation. Every party of the session runs its own,
+ * each in its own process or on its own thread, with the same shared
+ * settings; the host needs no turn order and no pcmoe_party_join.
+ * - Join: the party greets every other party until all reply, then
+ *   every party loads the newest checkpoint all of them have. In a fresh
+ *   run, with empty folders, each party saves its initial state after it.
+ * - Turns: turn t (from 1) belongs to party (t - 1) mod party_count. A
+ *   party hands its turn on once every owner stepped it, so no two turns
+ *   overlap. Each party saves turns-NNNNNNNN.safetensors (NNNNNNNN: the
+ *   turns complete) after every checkpoint_every rounds and after the
+ *   last turn, and keeps the newest two.
+ * - Faults: when a peer fails, falls silent past a timeout, or joins
+ *   again after a restart, every party joins again and the session goes
+ *   on from the newest checkpoint they all have, with the losses of a run
+ *   that never broke. After more than max_rejoins faults the call fails.
+ * - End: the party scores its held-out text (at most evaluation_windows
+ *   windows), then waits until every party has finished.
+ * The party needs its training data, and in a session of more than one
+ * party a transport (a network, a hub, or the host's). `callback` may be
+ * NULL; `context` is passed back to it unchanged and never freed. `result`
+ * may be NULL; otherwise `result_size` bytes of it are filled (sizeof
+ * *result).
+ *
+ * Starting: a party replies to greetings as soon as it has a transport.
+ * One whose pcmoe_party_run_session has not begun yet replies as a party
+ * without a session, which makes the greeting party's call fail at once
+ * with PCMOE_ERROR_PEER. A party whose session has only just begun may
+ * also reply before its join is under way, which can make a peer that
+ * resumes fail with PCMOE_ERROR_INVALID_CHECKPOINT, or break the session.
+ * So start the sessions of all parties close together, after their
+ * transports exist, and make a call that failed before its first JOINED
+ * event again. In one process, avoid this
+ * altogether: give every party a transport that drops what it sends
+ * (pcmoe_party_set_transport), start every session, and attach the real
+ * transport (pcmoe_hub_attach or pcmoe_network_create, both allowed while
+ * the session waits to join) once every party has sent its first message.
+ *
+ * Cancellation: pcmoe_party_cancel, from another thread or from a
+ * callback, stops the session: the turn, evaluation or wait in progress
+ * ends (a wait to join within about a second), the party does not join
+ * again, and the call fails with PCMOE_ERROR_CANCELLED. The other parties
+ * see the session break: they join again and wait, up to their join
+ * timeout, for this party to come back with a new call, which resumes
+ * from its checkpoints.
+ *
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for a NULL party or params, a
+ * params struct_size below the first version or above 4096, a NULL or
+ * empty checkpoint_folder, a value out of range (the message names it),
+ * or a party without data or transport, all checked before anything is
+ * written or sent; PCMOE_ERROR_BUFFER_TOO_SMALL for a result size below
+ * the first version; PCMOE_ERROR_IO when the checkpoint folder cannot be
+ * created or a checkpoint cannot be written; PCMOE_ERROR_INVALID_CHECKPOINT
+ * when one cannot be read or the parties' folders are not from one run;
+ * PCMOE_ERROR_PEER when the parties do not all join within the join
+ * timeout (naming the missing ones), differ in a shared setting, do not
+ * all run a session, or the session broke more than max_rejoins times;
+ * PCMOE_ERROR_NON_FINITE for a diverged turn; PCMOE_ERROR_CANCELLED.
+ * Not thread-safe with other calls on this party except
+ * pcmoe_party_handle_message, pcmoe_party_metrics and pcmoe_party_cancel.
+ */
+pcmoe_status pcmoe_party_run_session(pcmoe_party *party, const pcmoe_session_params *params,
+                                     pcmoe_session_callback callback, void *context, pcmoe_evaluation *result,
+                                     size_t result_size);
+
+/* ------------------------------------------------------------------ */
 /* Metrics                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -576,6 +845,14 @@ typedef struct pcmoe_metrics {
  * Thread-safe.
  */
 pcmoe_status pcmoe_party_metrics(const pcmoe_party *party, pcmoe_metrics *metrics, size_t metrics_size);
+
+/*
+ * Returns the peak resident set size of this process in bytes, as the
+ * operating system reports it (VmHWM in /proc/self/status), or 0 where it
+ * reports none. It covers all memory of the process, not only pcmoe's
+ * tensors. Thread-safe.
+ */
+uint64_t pcmoe_peak_resident_bytes(void);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@ enum FirstVersion {
     static let turnResult = MemoryLayout<pcmoe_turn_result>.size
     static let evaluation = MemoryLayout<pcmoe_evaluation>.size
     static let metrics = MemoryLayout<pcmoe_metrics>.size
+    static let sessionParams = MemoryLayout<pcmoe_session_params>.size
+    static let networkCounters = MemoryLayout<pcmoe_network_counters>.size
 }
 
 /// The largest struct_size taken as a struct of a newer header rather than
@@ -100,6 +102,62 @@ public func abiPartyDefaultParams(_ params: UnsafeMutablePointer<pcmoe_party_par
         }
         var defaults = defaultParams()
         defaults.struct_size = min(size, MemoryLayout<pcmoe_party_params>.size)
+        write(defaults, to: target, size: size)
+    }
+}
+
+/// Returns the defaults of pcmoe_session_params, taken from the core's defaults.
+func defaultSessionParams() -> pcmoe_session_params {
+    let options = SessionOptions(checkpointFolder: "")
+    var p = pcmoe_session_params()
+    p.struct_size = MemoryLayout<pcmoe_session_params>.size
+    p.checkpoint_folder = nil
+    p.checkpoint_every = UInt32(options.checkpointEvery)
+    p.join_timeout_seconds = options.joinTimeout
+    p.wait_timeout_seconds = options.waitTimeout
+    p.max_rejoins = UInt32(options.maxRejoins)
+    p.evaluation_windows = UInt64(options.evaluationWindows ?? 0)
+    return p
+}
+
+/// Reads a caller's session params: the first struct_size bytes over the defaults.
+func readSessionParams(_ pointer: UnsafePointer<pcmoe_session_params>) throws -> pcmoe_session_params {
+    let given = pointer.pointee.struct_size
+    guard given >= FirstVersion.sessionParams, given <= maxStructSize else {
+        throw ABIError.invalid("params->struct_size is \(UInt(bitPattern: given)); prepare the params with "
+                                   + "pcmoe_session_default_params.")
+    }
+    var params = defaultSessionParams()
+    withUnsafeMutableBytes(of: &params) { target in
+        target.copyMemory(from: UnsafeRawBufferPointer(start: pointer, count: min(given, target.count)))
+    }
+    return params
+}
+
+/// Converts session params to the core's options, which the runner checks.
+func sessionOptions(_ p: pcmoe_session_params) throws -> SessionOptions {
+    guard let folder = p.checkpoint_folder else {
+        throw ABIError.invalid("checkpoint_folder is NULL; give the folder for this party's session checkpoints.")
+    }
+    var options = SessionOptions(checkpointFolder: String(cString: folder))
+    options.checkpointEvery = Int(p.checkpoint_every)
+    options.joinTimeout = p.join_timeout_seconds
+    options.waitTimeout = p.wait_timeout_seconds
+    options.maxRejoins = Int(p.max_rejoins)
+    options.evaluationWindows = p.evaluation_windows == 0 ? nil : Int(clamping: p.evaluation_windows)
+    try options.validate()
+    return options
+}
+
+@_cdecl("pcmoe_session_default_params")
+public func abiSessionDefaultParams(_ params: UnsafeMutablePointer<pcmoe_session_params>?, _ size: Int) -> pcmoe_status {
+    abiCall {
+        let target = try required(params, "params")
+        guard size >= FirstVersion.sessionParams, size <= maxStructSize else {
+            throw ABIError.invalid("params_size is \(UInt(bitPattern: size)); pass sizeof(pcmoe_session_params).")
+        }
+        var defaults = defaultSessionParams()
+        defaults.struct_size = min(size, MemoryLayout<pcmoe_session_params>.size)
         write(defaults, to: target, size: size)
     }
 }

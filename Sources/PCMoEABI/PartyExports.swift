@@ -101,13 +101,13 @@ private func windows(_ limit: UInt64) -> Int? {
     limit == 0 ? nil : Int(clamping: limit)
 }
 
-private func evaluation(_ r: EvaluationResult) -> pcmoe_evaluation {
+func evaluation(_ r: EvaluationResult) -> pcmoe_evaluation {
     pcmoe_evaluation(loss: r.loss, bits_per_byte: r.bitsPerByte, tokens: UInt64(r.tokens))
 }
 
 @_cdecl("pcmoe_party_cancel")
 public func abiPartyCancel(_ party: OpaquePointer?) -> pcmoe_status {
-    abiCall { try PartyHandle.host(party).cancel() }
+    abiCall { try PartyHandle.handle(party).cancel() }
 }
 
 @_cdecl("pcmoe_party_set_progress_callback")

@@ -1,12 +1,63 @@
 import CPCMoEABI
+import Foundation
 import PCMoECore
 
 /// The object behind a pcmoe_party handle: the core's party host.
 final class PartyHandle {
     let host: PartyHost
+    private let lock = NSLock()
+    /// The runner of the party's latest session, kept as long as the handle:
+    /// the party's session state still refers to it after the run.
+    private var runner: SessionRunner?
+    /// True from the start of pcmoe_party_run_session until it returns.
+    private var sessionRunning = false
+    /// True when a cancel came during the session before its runner existed.
+    private var stopPending = false
 
     init(_ host: PartyHost) {
         self.host = host
+    }
+
+    /// Records that a session starts, so a cancel from now on stops it.
+    func beginSession() {
+        lock.withLock {
+            sessionRunning = true
+            stopPending = false
+        }
+    }
+
+    /// Keeps the session's runner, and stops it when a cancel came before it existed.
+    func keep(_ runner: SessionRunner) {
+        let stop = lock.withLock { () -> Bool in
+            self.runner = runner
+            return stopPending
+        }
+        if stop { runner.stop() }
+    }
+
+    /// Records that the session returned.
+    func endSession() {
+        lock.withLock {
+            sessionRunning = false
+            stopPending = false
+        }
+    }
+
+    /// Stops the session that runs, if any, and the turn or evaluation in progress.
+    func cancel() {
+        let running = lock.withLock { () -> SessionRunner? in
+            guard sessionRunning else { return nil }
+            stopPending = true
+            return runner
+        }
+        running?.stop()
+        host.cancel()
+    }
+
+    /// Returns the handle object behind a handle, or throws for NULL.
+    static func handle(_ handle: OpaquePointer?) throws -> PartyHandle {
+        let pointer = try required(handle, "party")
+        return Unmanaged<PartyHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
     }
 
     /// Creates a handle that owns one reference to `host`.
