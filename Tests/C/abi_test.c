@@ -1,7 +1,8 @@
 /*
  * The C tests of libpcmoe: every function of include/pcmoe.h, its error
- * paths (each returns its documented status and a message), and training
- * from C that lowers the loss.
+ * paths (each returns its documented status and a message), training
+ * from C that lowers the loss, and coordinated sessions over the hub and
+ * over the network.
  */
 #include "check.h"
 #include "fixtures.h"
@@ -18,6 +19,8 @@ int main(void) {
     test_training();
     test_checkpoints();
     test_transports();
+    test_network();
+    test_sessions();
     char command[300];
     snprintf(command, sizeof command, "rm -rf '%s'", temp_folder());
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", temp_folder());

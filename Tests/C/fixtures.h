@@ -32,5 +32,7 @@ void test_messages(void);
 void test_training(void);
 void test_checkpoints(void);
 void test_transports(void);
+void test_network(void);
+void test_sessions(void);
 
 #endif
