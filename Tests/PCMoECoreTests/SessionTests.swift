@@ -278,9 +278,15 @@ private final class Recorded: @unchecked Sendable {
     #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 1, turn: 6) }
     #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 1, turn: 1_000_000_000) }
     #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 0, turn: 4) }
-    // A Hello of another join of party 1 means its turns are not this join's.
+    // Before running, a new Hello of party 1 carries its current nonce.
     let other = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 43, turnsSaved: 3)
     _ = ready.welcome(other, from: 1, stepsTaken: 3)
+    try ready.admitRequest(from: 1, turn: nil)
+
+    // While running, a Hello of another join means party 1's requests are not this join's.
+    ready.enterRunning()
+    let third = Hello(partyCount: 2, config: tinyConfig(), options: collaborationOptions(), joinNonce: 44, turnsSaved: 3)
+    _ = ready.welcome(third, from: 1, stepsTaken: 3)
     #expect(throws: ErrorReply.self) { try ready.admitRequest(from: 1, turn: nil) }
 }
 

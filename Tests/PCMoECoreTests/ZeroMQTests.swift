@@ -246,3 +246,27 @@ private func keyFileError(_ folder: TemporaryFolder, _ name: String, _ text: Str
     #expect(throws: PCMoEError.self) { try CurveKeyPair.generate().write(prefix: folder.path + "/party") }
     #expect(!FileManager.default.fileExists(atPath: folder.path + "/party.key"))
 }
+
+@Test func stoppedTransportIsFreed() throws {
+    weak var released: ZeroMQTransport?
+    do {
+        let network = try LoopbackNetwork(partyCount: 2, session: 3)
+        let parties = try (0..<2).map { id in
+            try Party(settings: PartySettings(id: id, partyCount: 2, session: 3), config: tinyConfig(),
+                      options: collaborationOptions())
+        }
+        try network.start(parties)
+        released = network.transports[0]
+        network.stop()
+    }
+    #expect(released == nil)
+}
+
+@Test func bindFailureThrowsAndKeepsThePortOwner() throws {
+    let keys = try CurveKeyPair.generate()
+    let first = try ZeroMQTransport(id: 0, keys: keys, endpoint: "tcp://127.0.0.1:*", allowedKeys: [keys.publicKey])
+    defer { first.stop() }
+    #expect(throws: PCMoEError.self) {
+        _ = try ZeroMQTransport(id: 0, keys: keys, endpoint: first.boundEndpoint, allowedKeys: [keys.publicKey])
+    }
+}

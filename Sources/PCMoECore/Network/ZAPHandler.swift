@@ -6,7 +6,7 @@ import Foundation
 /// list. It gives the connection the id of the party that key belongs to,
 /// so every message on it carries that id as its User-Id.
 final class ZAPHandler: @unchecked Sendable {
-    private let socket: ZeroMQSocket
+    let socket: ZeroMQSocket
     private let lock = NSLock()
     private var allowed: [String: Int] = [:]
     private var stopping = false
@@ -36,6 +36,8 @@ final class ZAPHandler: @unchecked Sendable {
     func stop() {
         lock.withLock { stopping = true }
         while thread?.isFinished == false { usleep(1000) }
+        // The thread's closure holds this handler; letting go of the thread frees both.
+        thread = nil
         socket.close()
     }
 

@@ -54,27 +54,47 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
         self.keys = keys
         self.allowedKeys = allowedKeys
         self.plain = insecurePlainTCP
-        guard let context = zmq_ctx_new() else { throw PCMoEError.io("creating a ZeroMQ context failed: \(zeroMQError()).") }
-        self.context = context
-        zap = try ZAPHandler(context: context, owner: id, allowedKeys: allowedKeys)
-        router = try ZeroMQSocket(context, type: ZMQ_ROUTER)
-        try router.setLong(ZMQ_MAXMSGSIZE, Int64(maxMessageBytes))
-        if insecurePlainTCP {
-            Log.write(.warning, "party \(id) uses plain TCP: its traffic is neither encrypted nor authenticated, and "
-                          + "anyone who reaches \(endpoint) can read the rows and pose as any party.")
-        } else {
-            zap.start()
-            try router.set(ZMQ_CURVE_SERVER, 1)
-            try router.set(ZMQ_CURVE_SECRETKEY, keys.secretKey)
-            try router.set(ZMQ_ZAP_DOMAIN, "pcmoe")
-        }
-        try router.bind(endpoint)
-        boundEndpoint = router.lastEndpoint
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw PCMoEError.io("creating a pipe failed: \(String(cString: strerror(errno))).") }
         _ = fcntl(fds[0], F_SETFL, O_NONBLOCK)
         _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
         wakeup = (fds[0], fds[1])
+        guard let context = zmq_ctx_new() else {
+            Foundation.close(fds[0])
+            Foundation.close(fds[1])
+            throw PCMoEError.io("creating a ZeroMQ context failed: \(zeroMQError()).")
+        }
+        self.context = context
+        var sockets: [ZeroMQSocket] = []
+        do {
+            // The handler starts only once the bind succeeded, so a failed
+            // bind leaves no thread behind.
+            let zap = try ZAPHandler(context: context, owner: id, allowedKeys: allowedKeys)
+            sockets.append(zap.socket)
+            router = try ZeroMQSocket(context, type: ZMQ_ROUTER)
+            sockets.append(router)
+            try router.setLong(ZMQ_MAXMSGSIZE, Int64(maxMessageBytes))
+            if !insecurePlainTCP {
+                try router.set(ZMQ_CURVE_SERVER, 1)
+                try router.set(ZMQ_CURVE_SECRETKEY, keys.secretKey)
+                try router.set(ZMQ_ZAP_DOMAIN, "pcmoe")
+            }
+            try router.bind(endpoint)
+            self.zap = zap
+        } catch {
+            for socket in sockets { socket.close() }
+            zmq_ctx_term(context)
+            Foundation.close(fds[0])
+            Foundation.close(fds[1])
+            throw error
+        }
+        if insecurePlainTCP {
+            Log.write(.warning, "party \(id) uses plain TCP: its traffic is neither encrypted nor authenticated, and "
+                          + "anyone who reaches \(endpoint) can read the rows and pose as any party.")
+        } else {
+            zap.start()
+        }
+        boundEndpoint = router.lastEndpoint
     }
 
     deinit {
@@ -159,6 +179,8 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
         guard first else { return }
         send([], to: -1)
         while ioThread?.isFinished == false { usleep(1000) }
+        // The thread's closure holds this transport; letting go of the thread frees both.
+        ioThread = nil
         try? router.set(ZMQ_LINGER, 2000)
         router.close()
         for dealer in dealers.values { dealer.close() }

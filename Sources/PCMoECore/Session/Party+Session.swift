@@ -6,7 +6,8 @@ extension Party {
 
     /// Sends `hello` to every peer and waits up to `timeout` seconds,
     /// without retries, for the Welcomes.
-    /// Returns the Welcomes that came; a peer that did not answer is missing.
+    /// Returns the Welcomes that came. A peer that did not answer, or whose
+    /// session run has not started to join, is missing.
     /// - Throws: ``PCMoEError/peer(_:)`` when a peer answers with an
     ///   ErrorReply, such as a mismatched setting, or with another message.
     func greet(_ hello: Hello, timeout: Double) throws -> [Int: Welcome] {
@@ -22,10 +23,8 @@ extension Party {
             guard case .welcome(let welcome) = reply else {
                 throw PCMoEError.peer("party \(call.peer) returned \(reply.nameWithArticle) in response to the Hello.")
             }
-            guard welcome.phase != .none else {
-                throw PCMoEError.peer("party \(call.peer) runs no coordinated session; start every party of the "
-                                          + "deployment the same way.")
-            }
+            // A peer whose session run has not started yet counts as not answering.
+            guard welcome.phase != .none, welcome.joinNonce != 0 else { continue }
             welcomes[call.peer] = welcome
         }
         return welcomes

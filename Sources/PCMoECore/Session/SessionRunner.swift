@@ -42,7 +42,7 @@ public final class SessionRunner: @unchecked Sendable {
         checkpoints = try SessionCheckpoints(folder: options.checkpointFolder)
         state = SessionState(partyID: host.party.id, partyCount: host.party.settings.partyCount,
                              steps: host.party.options.steps, checkpointEvery: options.checkpointEvery)
-        state.onHandoff = { [unowned self] turn in try saveAfterHandoff(turn) }
+        state.onHandoff = { [weak self] turn in try self?.saveAfterHandoff(turn) }
         state.onFault = { [weak host] _ in host?.cancel() }
         host.party.session = state
     }

@@ -171,6 +171,9 @@ final class SessionState: @unchecked Sendable {
             helloNonces[peer] = hello.joinNonce
             let known = peerNonces[peer]
             let rejoined = phase == .running && known != nil && known != hello.joinNonce
+            // Before running, a Hello carries the peer's current nonce, which
+            // replaces the one an earlier Welcome reported.
+            if phase != .running { peerNonces[peer] = hello.joinNonce }
             let reply = Welcome(stepsTaken: stepsTaken, phase: phase, joinNonce: nonce, turns: turns)
             return (reply, rejoined ? "party \(peer) joins the session again" : nil)
         }
