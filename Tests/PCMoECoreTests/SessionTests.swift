@@ -3,7 +3,7 @@ import Testing
 
 @testable import PCMoECore
 
-/// The configuration of party `id` of three: fixed backbone seeds, short
+/// Returns the configuration of party `id` of three: fixed backbone seeds, short
 /// timeouts, nine turns of a tiny model.
 private func sessionConfig(_ id: Int, steps: Int = 9) -> PartyConfig {
     var settings = PartySettings(id: id, partyCount: 3, session: 5)
@@ -35,7 +35,7 @@ private func hostedParties(_ transport: InProcessTransport, steps: Int = 9) thro
     return hosts
 }
 
-/// A runner for each host, with checkpoints in its own folder under `folder`.
+/// Creates a runner for each host, with checkpoints in its own folder under `folder`.
 private func runners(_ hosts: [PartyHost], folder: String, recorder: Recorder) throws -> [SessionRunner] {
     try hosts.map { host in
         try SessionRunner(host: host, options: SessionOptions(checkpointFolder: folder + "/party-\(host.party.id)"),
@@ -92,7 +92,7 @@ private final class Results: @unchecked Sendable {
     var all: [Result<SessionSummary, Error>] { lock.withLock { values.map { $0! } } }
 }
 
-/// The losses of turns 1 ... `steps` taken by hand in round-robin order.
+/// Returns the losses of turns 1 ... `steps` taken by hand in round-robin order.
 private func manualLosses(steps: Int) throws -> [UInt64: Double] {
     let transport = InProcessTransport(partyCount: 3)
     let hosts = try hostedParties(transport, steps: steps)
@@ -245,7 +245,7 @@ private final class Outcomes: @unchecked Sendable {
     #expect(hosts.allSatisfy { $0.party.expertSteps == 0 })
 }
 
-/// A session state of party 0 whose peer 1 joined with nonce 42 and sent its Hello.
+/// Returns a session state of party 0 whose peer 1 joined with nonce 42 and sent its Hello.
 private func readyState(handoffs: Recorded) -> SessionState {
     let state = SessionState(partyID: 0, partyCount: 2, steps: 10, checkpointEvery: 1)
     state.onHandoff = { handoffs.append($0) }
@@ -295,7 +295,7 @@ private final class Recorded: @unchecked Sendable {
     let state = readyState(handoffs: handoffs)
     #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 41), from: 1) }
     #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 5, joinNonce: 42), from: 1) }
-    // Turn 4 is party 1's: party 1 may hand it off, and nobody may hand off a turn past the run.
+    // Turn 4 is party 1's: party 1 may hand it off, and no party may hand off a turn past the run.
     #expect(throws: ErrorReply.self) { try state.receiveHandoff(SessionNotice(turn: 12, joinNonce: 42), from: 1) }
     try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 42), from: 1)
     try state.receiveHandoff(SessionNotice(turn: 4, joinNonce: 42), from: 1)

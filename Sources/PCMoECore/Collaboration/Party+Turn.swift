@@ -129,7 +129,7 @@ extension Party {
             _ = try shard.step(requester: id, turn: turn, globalStep: globalStep)
         } catch {
             let reason = (error as? ErrorReply)?.message ?? "\(error)"
-            localError = PCMoEError.peer("party \(id)'s own shard refused the step of turn \(turn): \(reason)")
+            localError = PCMoEError.peer("party \(id)'s own shard rejected the step of turn \(turn): \(reason)")
         }
         // Once the steps are sent, the turn commits: a cancel must not let
         // the next turn start before every owner has stepped, or that turn

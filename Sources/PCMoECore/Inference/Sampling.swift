@@ -1,6 +1,6 @@
 import Foundation
 
-/// How the next byte is drawn from the model's logits.
+/// The settings that draw the next byte from the model's logits.
 public struct SamplingOptions: Equatable, Sendable {
     /// Divides the logits before the softmax; 0 picks the most likely byte
     /// (greedy decoding, the lowest byte value on a tie).

@@ -100,7 +100,7 @@ public struct CurveKeyPair: Equatable, Sendable {
         }
         var derived = [CChar](repeating: 0, count: 41)
         guard zmq_curve_public(&derived, secretKey) == 0, String(cString: derived) == publicKey else {
-            throw PCMoEError.invalidArgument("the key file \(path) holds a public key that does not belong to its "
+            throw PCMoEError.invalidArgument("the key file \(path) contains a public key that does not belong to its "
                                                  + "secret key; make a new key pair with 'pcmoe keygen'.")
         }
         return pair

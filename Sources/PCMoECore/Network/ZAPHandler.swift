@@ -36,7 +36,7 @@ final class ZAPHandler: @unchecked Sendable {
     func stop() {
         lock.withLock { stopping = true }
         while thread?.isFinished == false { usleep(1000) }
-        // The thread's closure holds this handler; letting go of the thread frees both.
+        // The thread's closure references this handler, so releasing the thread frees both.
         thread = nil
         socket.close()
     }

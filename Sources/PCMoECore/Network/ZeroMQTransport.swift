@@ -46,7 +46,7 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
     /// `insecurePlainTCP` turns encryption and authentication off: anyone
     /// who reaches the port can read the rows, send requests and pose as
     /// any party. It exists for debugging on a trusted host, and a warning
-    /// says so when it is used.
+    /// is logged when it is used.
     /// - Throws: ``PCMoEError/io(_:)`` when the endpoint cannot be bound.
     public init(id: Int, keys: CurveKeyPair, endpoint: String, allowedKeys: [String], insecurePlainTCP: Bool = false,
                 maxMessageBytes: Int = 64 << 20) throws {
@@ -179,7 +179,7 @@ public final class ZeroMQTransport: Transport, @unchecked Sendable {
         guard first else { return }
         send([], to: -1)
         while ioThread?.isFinished == false { usleep(1000) }
-        // The thread's closure holds this transport; letting go of the thread frees both.
+        // The thread's closure references this transport, so releasing the thread frees both.
         ioThread = nil
         try? router.set(ZMQ_LINGER, 2000)
         router.close()

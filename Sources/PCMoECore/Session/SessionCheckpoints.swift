@@ -1,7 +1,7 @@
 import Foundation
 
 /// A folder of one party's session checkpoints, one file per saved turn
-/// count: `turns-00000012.safetensors` holds the party after 12 turns.
+/// count: `turns-00000012.safetensors` contains the party after 12 turns.
 ///
 /// Files are written whole or not at all (a temporary file renamed over the
 /// name), and only the newest ``keep`` are kept. Parties save at the same
@@ -26,12 +26,12 @@ struct SessionCheckpoints {
         }
     }
 
-    /// The path of the checkpoint after `turns` turns.
+    /// Returns the path of the checkpoint after `turns` turns.
     func path(turns: UInt64) -> String {
         (folder as NSString).appendingPathComponent(String(format: "turns-%08llu.safetensors", turns))
     }
 
-    /// The turn counts of the checkpoints on disk, oldest first.
+    /// Lists the turn counts of the checkpoints on disk, oldest first.
     func saved() -> [UInt64] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         return names.compactMap { name -> UInt64? in

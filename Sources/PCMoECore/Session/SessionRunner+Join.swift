@@ -81,7 +81,7 @@ extension SessionRunner {
         state.enterReady(loadedTurns: turns)
     }
 
-    /// A session checkpoint after `turns` turns has stepped exactly those turns.
+    /// Checks that a session checkpoint after `turns` turns stepped exactly those turns.
     private func checkCounters(turns: UInt64, path: String) throws {
         let (steps, last) = party.shard.lock.withLock { (party.shard.optimizer.stepCount, party.shard.lastSteppedTurn) }
         guard UInt64(steps) == turns, last == turns else {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a party of a coordinated session knows about the session: its own
+/// The session view of a party in a coordinated session: its own
 /// phase and join nonce, each peer's join nonce, the last turn handed off,
 /// and the peers that finished. ``SessionRunner`` drives it; the party's
 /// serving code consults it for every request.
@@ -30,8 +30,8 @@ final class SessionState: @unchecked Sendable {
     /// Called once when a running party learns that a peer joins again.
     var onFault: (String) -> Void = { _ in }
 
-    /// The state of party `partyID` of `partyCount` in a run of `steps`
-    /// turns with a checkpoint every `checkpointEvery` rounds.
+    /// Creates the state of party `partyID` of `partyCount` in a run of
+    /// `steps` turns with a checkpoint every `checkpointEvery` rounds.
     init(partyID: Int, partyCount: Int, steps: Int, checkpointEvery: Int) {
         self.partyID = partyID
         self.partyCount = partyCount
@@ -39,7 +39,7 @@ final class SessionState: @unchecked Sendable {
         self.checkpointEvery = UInt32(checkpointEvery)
     }
 
-    /// The Hello this party sends in the join of `nonce`.
+    /// Builds the Hello this party sends in the join of `nonce`.
     func hello(from party: Party, nonce: UInt64, turnsSaved: UInt64) -> Hello {
         Hello(partyCount: UInt32(party.settings.partyCount), config: party.config, options: party.options,
               joinNonce: nonce, turnsSaved: turnsSaved, checkpointEvery: checkpointEvery)
@@ -54,7 +54,7 @@ final class SessionState: @unchecked Sendable {
         }
     }
 
-    /// The party that takes turn `turn` (from 1).
+    /// Returns the party that takes turn `turn` (from 1).
     func taker(of turn: UInt64) -> Int {
         Int((turn - 1) % UInt64(partyCount))
     }
@@ -110,10 +110,10 @@ final class SessionState: @unchecked Sendable {
         condition.withLock { (phase, nonce, turns) }
     }
 
-    /// Why the running session broke, or nil.
+    /// The reason the running session broke, or nil.
     var fault: String? { condition.withLock { faultReason } }
 
-    /// Why a peer's Hello was refused during this join, or nil.
+    /// The reason a peer's Hello was rejected during this join, or nil.
     var refusedHello: String? { condition.withLock { mismatch } }
 
     /// Records that a peer's Hello was refused for a setting that differs,
@@ -164,8 +164,8 @@ final class SessionState: @unchecked Sendable {
 
     // MARK: Serving side
 
-    /// Answers a Hello. A running party that sees a new nonce from a peer
-    /// learns that the peer joins again, and raises a fault.
+    /// Builds the Welcome for a peer's Hello. A running party that sees a new
+    /// nonce from a peer takes it as a rejoin and raises a fault.
     func welcome(_ hello: Hello, from peer: Int, stepsTaken: UInt64) -> Welcome {
         let (reply, fault) = condition.withLock { () -> (Welcome, String?) in
             helloNonces[peer] = hello.joinNonce

@@ -68,7 +68,7 @@ public struct Hello: Equatable, Sendable {
     }
 }
 
-/// Where a party of a coordinated session stands.
+/// The phase of a party in a coordinated session.
 public enum SessionPhase: Int, Sendable, CaseIterable {
     /// The party runs no coordinated session.
     case none = 0
@@ -198,7 +198,7 @@ public struct ErrorReply: Equatable, Sendable {
 /// The content of an envelope: one of the protocol's messages.
 public enum MessageBody: Equatable, Sendable {
     case hello(Hello)
-    /// Answers a matching Hello with the receiver's shard step count and session phase.
+    /// The reply to a matching Hello: the receiver's shard step count and session phase.
     case welcome(Welcome)
     case forward(ExpertForwardRequest)
     case forwardReply(LayerTensor)
