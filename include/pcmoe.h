@@ -735,7 +735,7 @@ typedef struct pcmoe_session_event {
  * quickly. It may call pcmoe_party_metrics and pcmoe_party_cancel, and no
  * other function on this party.
  */
-typedef void (*pcmoe_session_callback)(const pcmoe_session_event *event, void *context);
+typedef void (*pcmoe_session_fn)(void *context, const pcmoe_session_event *event);
 
 /*
  * Runs this party through a whole coordinated session and fills `result`
@@ -800,7 +800,7 @@ typedef void (*pcmoe_session_callback)(const pcmoe_session_event *event, void *c
  * pcmoe_party_handle_message, pcmoe_party_metrics and pcmoe_party_cancel.
  */
 pcmoe_status pcmoe_party_run_session(pcmoe_party *party, const pcmoe_session_params *params,
-                                     pcmoe_session_callback callback, void *context, pcmoe_evaluation *result,
+                                     pcmoe_session_fn callback, void *context, pcmoe_evaluation *result,
                                      size_t result_size);
 
 /* ------------------------------------------------------------------ */

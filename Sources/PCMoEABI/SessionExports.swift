@@ -8,10 +8,10 @@ import PCMoECore
 /// call returned.
 final class SessionReporter: @unchecked Sendable {
     private let lock = NSLock()
-    private var callback: pcmoe_session_callback?
+    private var callback: pcmoe_session_fn?
     private let context: HostContext
 
-    init(_ callback: pcmoe_session_callback?, context: UnsafeMutableRawPointer?) {
+    init(_ callback: pcmoe_session_fn?, context: UnsafeMutableRawPointer?) {
         self.callback = callback
         self.context = HostContext(pointer: context)
     }
@@ -43,7 +43,7 @@ final class SessionReporter: @unchecked Sendable {
             }
             message.replacingOccurrences(of: "\0", with: "\\0").withCString { text in
                 value.message = text
-                callback(&value, context.pointer)
+                callback(context.pointer, &value)
             }
         }
     }
@@ -60,7 +60,7 @@ final class SessionReporter: @unchecked Sendable {
 
 @_cdecl("pcmoe_party_run_session")
 public func abiPartyRunSession(_ party: OpaquePointer?, _ params: UnsafePointer<pcmoe_session_params>?,
-                               _ callback: pcmoe_session_callback?, _ context: UnsafeMutableRawPointer?,
+                               _ callback: pcmoe_session_fn?, _ context: UnsafeMutableRawPointer?,
                                _ result: UnsafeMutablePointer<pcmoe_evaluation>?, _ size: Int) -> pcmoe_status {
     abiCall {
         let handle = try PartyHandle.handle(party)

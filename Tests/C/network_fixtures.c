@@ -93,7 +93,7 @@ int connect_parties(pcmoe_party **parties, test_deployment *d, uint32_t flags, p
     return -1;
 }
 
-static void record_event(const pcmoe_session_event *event, void *context) {
+static void record_event(void *context, const pcmoe_session_event *event) {
     session_run *run = context;
     pthread_mutex_lock(&run->lock);
     if (run->count < MAX_EVENTS) {
