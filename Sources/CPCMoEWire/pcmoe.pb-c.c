@@ -772,6 +772,96 @@ void   pcmoe__v1__finished_reply__free_unpacked
   assert(message->base.descriptor == &pcmoe__v1__finished_reply__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   pcmoe__v1__export_request__init
+                     (Pcmoe__V1__ExportRequest         *message)
+{
+  static const Pcmoe__V1__ExportRequest init_value = PCMOE__V1__EXPORT_REQUEST__INIT;
+  *message = init_value;
+}
+size_t pcmoe__v1__export_request__get_packed_size
+                     (const Pcmoe__V1__ExportRequest *message)
+{
+  assert(message->base.descriptor == &pcmoe__v1__export_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pcmoe__v1__export_request__pack
+                     (const Pcmoe__V1__ExportRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pcmoe__v1__export_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pcmoe__v1__export_request__pack_to_buffer
+                     (const Pcmoe__V1__ExportRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pcmoe__v1__export_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pcmoe__V1__ExportRequest *
+       pcmoe__v1__export_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pcmoe__V1__ExportRequest *)
+     protobuf_c_message_unpack (&pcmoe__v1__export_request__descriptor,
+                                allocator, len, data);
+}
+void   pcmoe__v1__export_request__free_unpacked
+                     (Pcmoe__V1__ExportRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pcmoe__v1__export_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   pcmoe__v1__export_reply__init
+                     (Pcmoe__V1__ExportReply         *message)
+{
+  static const Pcmoe__V1__ExportReply init_value = PCMOE__V1__EXPORT_REPLY__INIT;
+  *message = init_value;
+}
+size_t pcmoe__v1__export_reply__get_packed_size
+                     (const Pcmoe__V1__ExportReply *message)
+{
+  assert(message->base.descriptor == &pcmoe__v1__export_reply__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t pcmoe__v1__export_reply__pack
+                     (const Pcmoe__V1__ExportReply *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &pcmoe__v1__export_reply__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t pcmoe__v1__export_reply__pack_to_buffer
+                     (const Pcmoe__V1__ExportReply *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &pcmoe__v1__export_reply__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Pcmoe__V1__ExportReply *
+       pcmoe__v1__export_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Pcmoe__V1__ExportReply *)
+     protobuf_c_message_unpack (&pcmoe__v1__export_reply__descriptor,
+                                allocator, len, data);
+}
+void   pcmoe__v1__export_reply__free_unpacked
+                     (Pcmoe__V1__ExportReply *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &pcmoe__v1__export_reply__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 void   pcmoe__v1__error_reply__init
                      (Pcmoe__V1__ErrorReply         *message)
 {
@@ -2002,6 +2092,160 @@ const ProtobufCMessageDescriptor pcmoe__v1__finished_reply__descriptor =
   (ProtobufCMessageInit) pcmoe__v1__finished_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
+static const ProtobufCFieldDescriptor pcmoe__v1__export_request__field_descriptors[2] =
+{
+  {
+    "layer",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportRequest, layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expert",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportRequest, expert),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pcmoe__v1__export_request__field_indices_by_name[] = {
+  1,   /* field[1] = expert */
+  0,   /* field[0] = layer */
+};
+static const ProtobufCIntRange pcmoe__v1__export_request__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 2 }
+};
+const ProtobufCMessageDescriptor pcmoe__v1__export_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.ExportRequest",
+  "ExportRequest",
+  "Pcmoe__V1__ExportRequest",
+  "pcmoe.v1",
+  sizeof(Pcmoe__V1__ExportRequest),
+  2,
+  pcmoe__v1__export_request__field_descriptors,
+  pcmoe__v1__export_request__field_indices_by_name,
+  1,  pcmoe__v1__export_request__number_ranges,
+  (ProtobufCMessageInit) pcmoe__v1__export_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor pcmoe__v1__export_reply__field_descriptors[6] =
+{
+  {
+    "layer",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportReply, layer),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "expert",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportReply, expert),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "steps_taken",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportReply, steps_taken),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "gate",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportReply, gate),
+    &pcmoe__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "up",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportReply, up),
+    &pcmoe__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "down",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    0,   /* quantifier_offset */
+    offsetof(Pcmoe__V1__ExportReply, down),
+    &pcmoe__v1__tensor__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned pcmoe__v1__export_reply__field_indices_by_name[] = {
+  5,   /* field[5] = down */
+  1,   /* field[1] = expert */
+  3,   /* field[3] = gate */
+  0,   /* field[0] = layer */
+  2,   /* field[2] = steps_taken */
+  4,   /* field[4] = up */
+};
+static const ProtobufCIntRange pcmoe__v1__export_reply__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor pcmoe__v1__export_reply__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "pcmoe.v1.ExportReply",
+  "ExportReply",
+  "Pcmoe__V1__ExportReply",
+  "pcmoe.v1",
+  sizeof(Pcmoe__V1__ExportReply),
+  6,
+  pcmoe__v1__export_reply__field_descriptors,
+  pcmoe__v1__export_reply__field_indices_by_name,
+  1,  pcmoe__v1__export_reply__number_ranges,
+  (ProtobufCMessageInit) pcmoe__v1__export_reply__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
 static const ProtobufCFieldDescriptor pcmoe__v1__error_reply__field_descriptors[3] =
 {
   {
@@ -2066,7 +2310,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__error_reply__descriptor =
   (ProtobufCMessageInit) pcmoe__v1__error_reply__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor pcmoe__v1__envelope__field_descriptors[20] =
+static const ProtobufCFieldDescriptor pcmoe__v1__envelope__field_descriptors[22] =
 {
   {
     "protocol_version",
@@ -2308,6 +2552,30 @@ static const ProtobufCFieldDescriptor pcmoe__v1__envelope__field_descriptors[20]
     0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "export_request",
+    25,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pcmoe__V1__Envelope, body_case),
+    offsetof(Pcmoe__V1__Envelope, export_request),
+    &pcmoe__v1__export_request__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "export_reply",
+    26,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Pcmoe__V1__Envelope, body_case),
+    offsetof(Pcmoe__V1__Envelope, export_reply),
+    &pcmoe__v1__export_reply__descriptor,
+    NULL,
+    0 | PROTOBUF_C_FIELD_FLAG_ONEOF,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned pcmoe__v1__envelope__field_indices_by_name[] = {
   13,   /* field[13] = abort */
@@ -2315,6 +2583,8 @@ static const unsigned pcmoe__v1__envelope__field_indices_by_name[] = {
   9,   /* field[9] = backward */
   10,   /* field[10] = backward_reply */
   15,   /* field[15] = error */
+  21,   /* field[21] = export_reply */
+  20,   /* field[20] = export_request */
   18,   /* field[18] = finished */
   19,   /* field[19] = finished_reply */
   7,   /* field[7] = forward */
@@ -2335,7 +2605,7 @@ static const ProtobufCIntRange pcmoe__v1__envelope__number_ranges[2 + 1] =
 {
   { 1, 0 },
   { 10, 5 },
-  { 0, 20 }
+  { 0, 22 }
 };
 const ProtobufCMessageDescriptor pcmoe__v1__envelope__descriptor =
 {
@@ -2345,7 +2615,7 @@ const ProtobufCMessageDescriptor pcmoe__v1__envelope__descriptor =
   "Pcmoe__V1__Envelope",
   "pcmoe.v1",
   sizeof(Pcmoe__V1__Envelope),
-  20,
+  22,
   pcmoe__v1__envelope__field_descriptors,
   pcmoe__v1__envelope__field_indices_by_name,
   2,  pcmoe__v1__envelope__number_ranges,
@@ -2442,7 +2712,7 @@ const ProtobufCEnumDescriptor pcmoe__v1__session_phase__descriptor =
   pcmoe__v1__session_phase__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCEnumValue pcmoe__v1__error_code__enum_values_by_number[9] =
+static const ProtobufCEnumValue pcmoe__v1__error_code__enum_values_by_number[10] =
 {
   { "ERROR_CODE_UNSPECIFIED", "PCMOE__V1__ERROR_CODE__ERROR_CODE_UNSPECIFIED", 0 },
   { "ERROR_CODE_MALFORMED", "PCMOE__V1__ERROR_CODE__ERROR_CODE_MALFORMED", 1 },
@@ -2453,17 +2723,19 @@ static const ProtobufCEnumValue pcmoe__v1__error_code__enum_values_by_number[9] 
   { "ERROR_CODE_STATE", "PCMOE__V1__ERROR_CODE__ERROR_CODE_STATE", 6 },
   { "ERROR_CODE_MISMATCH", "PCMOE__V1__ERROR_CODE__ERROR_CODE_MISMATCH", 7 },
   { "ERROR_CODE_INTERNAL", "PCMOE__V1__ERROR_CODE__ERROR_CODE_INTERNAL", 8 },
+  { "ERROR_CODE_REFUSED", "PCMOE__V1__ERROR_CODE__ERROR_CODE_REFUSED", 9 },
 };
 static const ProtobufCIntRange pcmoe__v1__error_code__value_ranges[] = {
-{0, 0},{0, 9}
+{0, 0},{0, 10}
 };
-static const ProtobufCEnumValueIndex pcmoe__v1__error_code__enum_values_by_name[9] =
+static const ProtobufCEnumValueIndex pcmoe__v1__error_code__enum_values_by_name[10] =
 {
   { "ERROR_CODE_INTERNAL", 8 },
   { "ERROR_CODE_INVALID_REQUEST", 4 },
   { "ERROR_CODE_MALFORMED", 1 },
   { "ERROR_CODE_MISMATCH", 7 },
   { "ERROR_CODE_NOT_FINITE", 5 },
+  { "ERROR_CODE_REFUSED", 9 },
   { "ERROR_CODE_SESSION", 3 },
   { "ERROR_CODE_STATE", 6 },
   { "ERROR_CODE_UNSPECIFIED", 0 },
@@ -2476,9 +2748,9 @@ const ProtobufCEnumDescriptor pcmoe__v1__error_code__descriptor =
   "ErrorCode",
   "Pcmoe__V1__ErrorCode",
   "pcmoe.v1",
-  9,
+  10,
   pcmoe__v1__error_code__enum_values_by_number,
-  9,
+  10,
   pcmoe__v1__error_code__enum_values_by_name,
   1,
   pcmoe__v1__error_code__value_ranges,

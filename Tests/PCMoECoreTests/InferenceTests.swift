@@ -4,7 +4,7 @@ import Testing
 @testable import PCMoECore
 
 /// A trained three-party session (two rounds) and party 1's model in one process.
-private func trainedSession() throws -> (InProcessSession, MoEModel) {
+func trainedSession() throws -> (InProcessSession, MoEModel) {
     let session = try InProcessSession(partyCount: 3, config: tinyConfig(experts: 6), options: collaborationOptions())
     for turn in 1...UInt64(6) {
         let party = session.parties[Int(turn - 1) % 3]

@@ -48,6 +48,12 @@ private func sampleBodies() -> [MessageBody] {
         .finished(SessionNotice(turn: 300, joinNonce: 0x1234_5678_9ABC_DEF0)),
         .finishedReply(turns: 300),
         .finishedReply(turns: 0),
+        .exportRequest(layer: 3, expert: 11),
+        .exportRequest(layer: 0, expert: 0),
+        .exportReply(ExpertExport(layer: 2, expert: 5, stepsTaken: 1 << 36,
+                                  gate: WireTensor(sampleTensor(rows: 2, seed: 7), dtype: .f32),
+                                  up: WireTensor(sampleTensor(rows: 2, seed: 8), dtype: .f32),
+                                  down: WireTensor(sampleTensor(rows: 3, seed: 9), dtype: .f32))),
         .forward(ExpertForwardRequest(turn: UInt64.max, layer: 2, experts: [0, 4, 4, 1, 3],
                                       rows: WireTensor(sampleTensor(rows: 5, seed: 1), dtype: .bf16), inference: true)),
         .forward(ExpertForwardRequest(turn: 3, layer: 1, experts: [],
@@ -299,7 +305,7 @@ private let phaseNames = ["SESSION_PHASE_UNSPECIFIED", "SESSION_PHASE_JOINING", 
 /// The names protoc prints for the ErrorCode values, by raw value.
 private let errorCodeNames = ["ERROR_CODE_UNSPECIFIED", "ERROR_CODE_MALFORMED", "ERROR_CODE_VERSION",
                               "ERROR_CODE_SESSION", "ERROR_CODE_INVALID_REQUEST", "ERROR_CODE_NOT_FINITE",
-                              "ERROR_CODE_STATE", "ERROR_CODE_MISMATCH", "ERROR_CODE_INTERNAL"]
+                              "ERROR_CODE_STATE", "ERROR_CODE_MISMATCH", "ERROR_CODE_INTERNAL", "ERROR_CODE_REFUSED"]
 
 /// What `protoc --decode` must print for an envelope. As in the proto3 text
 /// format, a scalar field equal to zero, false or the empty string is absent.
@@ -361,6 +367,18 @@ private struct ExpectedPrint {
         case .finishedReply(let turns):
             message("finished_reply")
             integer("finished_reply.turns", turns)
+        case .exportRequest(let layer, let expert):
+            message("export_request")
+            integer("export_request.layer", layer)
+            integer("export_request.expert", expert)
+        case .exportReply(let reply):
+            message("export_reply")
+            integer("export_reply.layer", reply.layer)
+            integer("export_reply.expert", reply.expert)
+            integer("export_reply.steps_taken", reply.stepsTaken)
+            tensor("export_reply.gate", reply.gate)
+            tensor("export_reply.up", reply.up)
+            tensor("export_reply.down", reply.down)
         case .forward(let request):
             message("forward")
             integer("forward.turn", request.turn)

@@ -32,6 +32,8 @@ typedef struct Pcmoe__V1__Handoff Pcmoe__V1__Handoff;
 typedef struct Pcmoe__V1__HandoffReply Pcmoe__V1__HandoffReply;
 typedef struct Pcmoe__V1__Finished Pcmoe__V1__Finished;
 typedef struct Pcmoe__V1__FinishedReply Pcmoe__V1__FinishedReply;
+typedef struct Pcmoe__V1__ExportRequest Pcmoe__V1__ExportRequest;
+typedef struct Pcmoe__V1__ExportReply Pcmoe__V1__ExportReply;
 typedef struct Pcmoe__V1__ErrorReply Pcmoe__V1__ErrorReply;
 typedef struct Pcmoe__V1__Envelope Pcmoe__V1__Envelope;
 
@@ -121,7 +123,11 @@ typedef enum _Pcmoe__V1__ErrorCode {
   /*
    * the receiver failed for its own reasons
    */
-  PCMOE__V1__ERROR_CODE__ERROR_CODE_INTERNAL = 8
+  PCMOE__V1__ERROR_CODE__ERROR_CODE_INTERNAL = 8,
+  /*
+   * valid, but the receiver's policy declines it
+   */
+  PCMOE__V1__ERROR_CODE__ERROR_CODE_REFUSED = 9
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PCMOE__V1__ERROR_CODE)
 } Pcmoe__V1__ErrorCode;
 
@@ -404,7 +410,6 @@ struct  Pcmoe__V1__AbortReply
 
 
 /*
- * The answer to a request the receiver refused. Nothing changed at the receiver.
  * Sent by the party that took a turn, once every owner stepped it, to every
  * other party; the party that takes the next turn gets it last and starts
  * only then. A party whose checkpoint interval ends with the turn saves
@@ -465,6 +470,48 @@ struct  Pcmoe__V1__FinishedReply
     , 0 }
 
 
+/*
+ * Asks the owner of expert `expert` for its weights in layer `layer`, so
+ * that the sender can keep a copy of the whole model. An owner sends them
+ * only to the parties its export policy names; by default it refuses with
+ * ERROR_CODE_REFUSED.
+ */
+struct  Pcmoe__V1__ExportRequest
+{
+  ProtobufCMessage base;
+  uint32_t layer;
+  uint32_t expert;
+};
+#define PCMOE__V1__EXPORT_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__export_request__descriptor) \
+    , 0, 0 }
+
+
+/*
+ * The expert's three matrices, always as DTYPE_F32: gate and up
+ * [d_model, expert_hidden], down [expert_hidden, d_model].
+ */
+struct  Pcmoe__V1__ExportReply
+{
+  ProtobufCMessage base;
+  uint32_t layer;
+  uint32_t expert;
+  /*
+   * the owner's expert steps when it read them
+   */
+  uint64_t steps_taken;
+  Pcmoe__V1__Tensor *gate;
+  Pcmoe__V1__Tensor *up;
+  Pcmoe__V1__Tensor *down;
+};
+#define PCMOE__V1__EXPORT_REPLY__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&pcmoe__v1__export_reply__descriptor) \
+    , 0, 0, 0, NULL, NULL, NULL }
+
+
+/*
+ * The answer to a request the receiver refused. Nothing changed at the receiver.
+ */
 struct  Pcmoe__V1__ErrorReply
 {
   ProtobufCMessage base;
@@ -499,7 +546,9 @@ typedef enum {
   PCMOE__V1__ENVELOPE__BODY_HANDOFF = 21,
   PCMOE__V1__ENVELOPE__BODY_HANDOFF_REPLY = 22,
   PCMOE__V1__ENVELOPE__BODY_FINISHED = 23,
-  PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY = 24
+  PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY = 24,
+  PCMOE__V1__ENVELOPE__BODY_EXPORT_REQUEST = 25,
+  PCMOE__V1__ENVELOPE__BODY_EXPORT_REPLY = 26
     PROTOBUF_C__FORCE_ENUM_TO_BE_INT_SIZE(PCMOE__V1__ENVELOPE__BODY__CASE)
 } Pcmoe__V1__Envelope__BodyCase;
 
@@ -544,6 +593,8 @@ struct  Pcmoe__V1__Envelope
     Pcmoe__V1__HandoffReply *handoff_reply;
     Pcmoe__V1__Finished *finished;
     Pcmoe__V1__FinishedReply *finished_reply;
+    Pcmoe__V1__ExportRequest *export_request;
+    Pcmoe__V1__ExportReply *export_reply;
   };
 };
 #define PCMOE__V1__ENVELOPE__INIT \
@@ -874,6 +925,44 @@ Pcmoe__V1__FinishedReply *
 void   pcmoe__v1__finished_reply__free_unpacked
                      (Pcmoe__V1__FinishedReply *message,
                       ProtobufCAllocator *allocator);
+/* Pcmoe__V1__ExportRequest methods */
+void   pcmoe__v1__export_request__init
+                     (Pcmoe__V1__ExportRequest         *message);
+size_t pcmoe__v1__export_request__get_packed_size
+                     (const Pcmoe__V1__ExportRequest   *message);
+size_t pcmoe__v1__export_request__pack
+                     (const Pcmoe__V1__ExportRequest   *message,
+                      uint8_t             *out);
+size_t pcmoe__v1__export_request__pack_to_buffer
+                     (const Pcmoe__V1__ExportRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Pcmoe__V1__ExportRequest *
+       pcmoe__v1__export_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pcmoe__v1__export_request__free_unpacked
+                     (Pcmoe__V1__ExportRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Pcmoe__V1__ExportReply methods */
+void   pcmoe__v1__export_reply__init
+                     (Pcmoe__V1__ExportReply         *message);
+size_t pcmoe__v1__export_reply__get_packed_size
+                     (const Pcmoe__V1__ExportReply   *message);
+size_t pcmoe__v1__export_reply__pack
+                     (const Pcmoe__V1__ExportReply   *message,
+                      uint8_t             *out);
+size_t pcmoe__v1__export_reply__pack_to_buffer
+                     (const Pcmoe__V1__ExportReply   *message,
+                      ProtobufCBuffer     *buffer);
+Pcmoe__V1__ExportReply *
+       pcmoe__v1__export_reply__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   pcmoe__v1__export_reply__free_unpacked
+                     (Pcmoe__V1__ExportReply *message,
+                      ProtobufCAllocator *allocator);
 /* Pcmoe__V1__ErrorReply methods */
 void   pcmoe__v1__error_reply__init
                      (Pcmoe__V1__ErrorReply         *message);
@@ -965,6 +1054,12 @@ typedef void (*Pcmoe__V1__Finished_Closure)
 typedef void (*Pcmoe__V1__FinishedReply_Closure)
                  (const Pcmoe__V1__FinishedReply *message,
                   void *closure_data);
+typedef void (*Pcmoe__V1__ExportRequest_Closure)
+                 (const Pcmoe__V1__ExportRequest *message,
+                  void *closure_data);
+typedef void (*Pcmoe__V1__ExportReply_Closure)
+                 (const Pcmoe__V1__ExportReply *message,
+                  void *closure_data);
 typedef void (*Pcmoe__V1__ErrorReply_Closure)
                  (const Pcmoe__V1__ErrorReply *message,
                   void *closure_data);
@@ -998,6 +1093,8 @@ extern const ProtobufCMessageDescriptor pcmoe__v1__handoff__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__handoff_reply__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__finished__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__finished_reply__descriptor;
+extern const ProtobufCMessageDescriptor pcmoe__v1__export_request__descriptor;
+extern const ProtobufCMessageDescriptor pcmoe__v1__export_reply__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__error_reply__descriptor;
 extern const ProtobufCMessageDescriptor pcmoe__v1__envelope__descriptor;
 

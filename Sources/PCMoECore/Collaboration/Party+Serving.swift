@@ -166,6 +166,9 @@ extension Party {
         case .finished(let notice):
             try coordinatedSession(for: body).receiveFinished(notice, from: sender)
             return .finishedReply(turns: notice.turn)
+        case .exportRequest(let layer, let expert):
+            return .exportReply(try shard.export(layer: Int(layer), expert: Int(expert), to: sender,
+                                                 allowed: exportAllowed))
         default:
             throw ErrorReply(code: .invalidRequest, message: "\(body.name) is not a request.")
         }
@@ -259,13 +262,13 @@ extension Party {
 extension MessageBody {
     /// True for a request that changes nothing at the receiver, so a repeat
     /// is recomputed rather than answered from the reply cache. These are
-    /// inference forwards and Hellos. A Welcome reports the current step
+    /// inference forwards, export requests and Hellos. A Welcome reports the current step
     /// count, and a party restarted with the same request ids must not get
     /// the Welcome of its earlier run.
     var isReadOnly: Bool {
         switch self {
         case .forward(let request): return request.inference
-        case .hello: return true
+        case .hello, .exportRequest: return true
         default: return false
         }
     }

@@ -33,6 +33,14 @@ public final class Party: @unchecked Sendable {
         set { stateLock.withLock { currentSession = newValue } }
     }
 
+    /// The parties this one sends its experts to when they ask to export
+    /// the whole model. Empty, the default, refuses every export request.
+    /// A party named here gets a copy of this party's experts, which were
+    /// trained on every party's data, to keep and use with no peer.
+    public var exportAllowed: Set<Int> {
+        stateLock.withLock { allowedExports }
+    }
+
     let shard: ExpertShard
     let calls = PendingCalls()
     let remote: RemoteExperts
@@ -42,6 +50,7 @@ public final class Party: @unchecked Sendable {
     lazy var replies = ReplyCache(maxBytes: (4 * config.layers + 4) * maxFrameBytes)
     private var currentTransport: Transport?
     private var currentSession: SessionState?
+    var allowedExports: Set<Int> = []
     private var sent = 0, received = 0, rejected = 0
     private var lastRejection = ""
 

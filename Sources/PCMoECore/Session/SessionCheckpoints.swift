@@ -28,6 +28,11 @@ struct SessionCheckpoints {
 
     /// Returns the path of the checkpoint after `turns` turns.
     func path(turns: UInt64) -> String {
+        Self.path(in: folder, turns: turns)
+    }
+
+    /// Returns the path of the checkpoint after `turns` turns in `folder`.
+    static func path(in folder: String, turns: UInt64) -> String {
         (folder as NSString).appendingPathComponent(String(format: "turns-%08llu.safetensors", turns))
     }
 

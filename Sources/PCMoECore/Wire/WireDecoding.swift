@@ -77,6 +77,13 @@ extension MessageBody {
             self = .finished(SessionNotice(turn: e.finished.pointee.turns, joinNonce: e.finished.pointee.join_nonce))
         case PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY:
             self = .finishedReply(turns: e.finished_reply.pointee.turns)
+        case PCMOE__V1__ENVELOPE__BODY_EXPORT_REQUEST:
+            self = .exportRequest(layer: e.export_request.pointee.layer, expert: e.export_request.pointee.expert)
+        case PCMOE__V1__ENVELOPE__BODY_EXPORT_REPLY:
+            let r = e.export_reply.pointee
+            self = .exportReply(ExpertExport(layer: r.layer, expert: r.expert, stepsTaken: r.steps_taken,
+                                             gate: try WireTensor(r.gate), up: try WireTensor(r.up),
+                                             down: try WireTensor(r.down)))
         case PCMOE__V1__ENVELOPE__BODY_ERROR:
             let r = e.error.pointee
             let code = WireErrorCode(rawValue: Int(r.code.rawValue)) ?? .unspecified

@@ -100,6 +100,17 @@ extension MessageBody {
             c.pointee.turns = turns
             envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_FINISHED_REPLY
             envelope.pointee.finished_reply = c
+        case .exportRequest(let layer, let expert):
+            let c: UnsafeMutablePointer<Pcmoe__V1__ExportRequest> = arena.make { pcmoe__v1__export_request__init($0) }
+            (c.pointee.layer, c.pointee.expert) = (layer, expert)
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_EXPORT_REQUEST
+            envelope.pointee.export_request = c
+        case .exportReply(let reply):
+            let c: UnsafeMutablePointer<Pcmoe__V1__ExportReply> = arena.make { pcmoe__v1__export_reply__init($0) }
+            (c.pointee.layer, c.pointee.expert, c.pointee.steps_taken) = (reply.layer, reply.expert, reply.stepsTaken)
+            (c.pointee.gate, c.pointee.up, c.pointee.down) = (reply.gate.c(arena), reply.up.c(arena), reply.down.c(arena))
+            envelope.pointee.body_case = PCMOE__V1__ENVELOPE__BODY_EXPORT_REPLY
+            envelope.pointee.export_reply = c
         }
     }
 }

@@ -115,6 +115,29 @@ public struct SessionNotice: Equatable, Sendable {
     }
 }
 
+/// One expert's weights, as its owner exports them: gate and up
+/// [d_model, expert_hidden], down [expert_hidden, d_model], always f32.
+public struct ExpertExport: Equatable, Sendable {
+    /// MoE layer, from 0.
+    public var layer: UInt32
+    /// Expert id within the layer.
+    public var expert: UInt32
+    /// The owner's expert steps when it read the weights.
+    public var stepsTaken: UInt64
+    /// The three matrices.
+    public var gate: WireTensor, up: WireTensor, down: WireTensor
+
+    /// Creates an export reply from its parts.
+    public init(layer: UInt32, expert: UInt32, stepsTaken: UInt64, gate: WireTensor, up: WireTensor, down: WireTensor) {
+        self.layer = layer
+        self.expert = expert
+        self.stepsTaken = stepsTaken
+        self.gate = gate
+        self.up = up
+        self.down = down
+    }
+}
+
 /// Rows routed to experts of the receiver in one MoE layer.
 public struct ExpertForwardRequest: Equatable, Sendable {
     /// Global turn number, from 1.
@@ -176,6 +199,8 @@ public struct StepBody: Equatable, Sendable {
 /// The reason a receiver rejected a request.
 public enum WireErrorCode: Int, Sendable, CaseIterable {
     case unspecified = 0, malformed, version, session, invalidRequest, notFinite, state, mismatch, internalError
+    /// The request is valid, but the receiver's policy declines it.
+    case refused
 }
 
 /// The reply to a rejected request.
@@ -215,11 +240,14 @@ public enum MessageBody: Equatable, Sendable {
     /// Tells a party that the sender finished its run.
     case finished(SessionNotice)
     case finishedReply(turns: UInt64)
+    /// Asks the owner of an expert for its weights in one layer.
+    case exportRequest(layer: UInt32, expert: UInt32)
+    case exportReply(ExpertExport)
 
     /// True for the bodies a receiver answers; false for replies.
     public var isRequest: Bool {
         switch self {
-        case .hello, .forward, .backward, .step, .abort, .handoff, .finished: return true
+        case .hello, .forward, .backward, .step, .abort, .handoff, .finished, .exportRequest: return true
         default: return false
         }
     }
@@ -247,6 +275,8 @@ public enum MessageBody: Equatable, Sendable {
         case .handoffReply: return "HandoffReply"
         case .finished: return "Finished"
         case .finishedReply: return "FinishedReply"
+        case .exportRequest: return "ExportRequest"
+        case .exportReply: return "ExportReply"
         }
     }
 }
