@@ -15,6 +15,10 @@ let mainHelp = """
       keygen    make a CURVE key pair for one party of a network session
       party     run one party of a network session: serve its experts, take its turns,
                 checkpoint and resume with the others
+      serve     serve a trained party's experts to the others for inference and export
+      score     score text under a party's model (or a one-process checkpoint)
+      generate  continue a prompt with a party's model, streaming the bytes
+      export    copy the whole model to one file, when every other owner agrees
       help      show this text, or a command's options: pcmoe help train
 
     Run 'pcmoe COMMAND --help' for the options of a command.
@@ -37,6 +41,10 @@ let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
     "logits": (LogitsCommand.help, LogitsCommand.run),
     "keygen": (KeygenCommand.help, KeygenCommand.run),
     "party": (PartyCommand.help, PartyCommand.run),
+    "serve": (ServeCommand.help, ServeCommand.run),
+    "score": (ScoreCommand.help, ScoreCommand.run),
+    "generate": (GenerateCommand.help, GenerateCommand.run),
+    "export": (ExportCommand.help, ExportCommand.run),
 ]
 
 var arguments = Array(CommandLine.arguments.dropFirst())

@@ -92,5 +92,5 @@ private func failure(_ body: () throws -> Void) -> String? {
     }
     #expect(try PartyCheckpoint.newest(inFolder: folder) == folder + "/turns-00000012.safetensors")
     let empty = temporaryFolder()
-    #expect(failure { _ = try PartyCheckpoint.newest(inFolder: empty) }?.contains("holds no session checkpoint") == true)
+    #expect(failure { _ = try PartyCheckpoint.newest(inFolder: empty) }?.contains("contains no session checkpoint") == true)
 }

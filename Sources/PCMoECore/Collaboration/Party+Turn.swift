@@ -24,14 +24,17 @@ extension Party {
     /// party count, model sizes, run settings, and the expert steps taken
     /// (equal when every party starts fresh or from checkpoints of one turn).
     ///
+    /// `timeout` and `retries` replace the settings' call timeout and
+    /// retries for the Hellos, so a caller can greet in short attempts
+    /// while the other parties start.
     /// - Throws: ``PCMoEError/peer(_:)`` naming the first party that
     ///   differs and the first field that differs, or that does not answer.
-    public func join() throws {
+    public func join(timeout: Double? = nil, retries: Int? = nil) throws {
         let hello = Hello(partyCount: UInt32(settings.partyCount), config: config, options: options)
         let calls = try (0..<settings.partyCount).filter { $0 != id }.map {
             try startCall(to: $0, .hello(hello), what: "Hello")
         }
-        for (call, reply) in zip(calls, try finishCalls(calls)) {
+        for (call, reply) in zip(calls, try finishCalls(calls, timeout: timeout, retries: retries)) {
             guard case .welcome(let welcome) = reply else {
                 throw PCMoEError.peer("party \(call.peer) returned \(reply.nameWithArticle) in response to the Hello.")
             }

@@ -18,8 +18,8 @@ extension Party {
     /// `path` as a one-process checkpoint, which ``Checkpoint/loadModel(from:ledger:)``,
     /// `pcmoe eval` and `pcmoe generate --model` read with no peer.
     ///
-    /// Each owner answers only when its ``Party/exportAllowed``
-    /// names this party; the default is to refuse. All experts must come
+    /// Each owner sends its experts only when its ``Party/exportAllowed``
+    /// names this party, and by default it refuses. All experts must come
     /// from the same number of steps as this party's own. The file holds
     /// weights only, no optimizer moments, and is written only when every
     /// expert arrived.

@@ -1,7 +1,7 @@
 import Foundation
 
-/// What a party checkpoint records about the party that wrote it: enough
-/// to make that party again, with no training data, for inference.
+/// The identity and settings a party checkpoint records, enough to make
+/// the party again for inference with no training data.
 public struct PartyCheckpointInfo: Equatable, Sendable {
     /// The file.
     public let path: String
@@ -41,7 +41,7 @@ extension PartyCheckpoint {
 
     /// Returns the newest session checkpoint (`turns-NNNNNNNN.safetensors`,
     /// the largest NNNNNNNN) in `folder`, as a session run saves them.
-    /// - Throws: ``PCMoEError/io(_:)`` when the folder holds none or cannot be read.
+    /// - Throws: ``PCMoEError/io(_:)`` when the folder contains none or cannot be read.
     public static func newest(inFolder folder: String) throws -> String {
         let names: [String]
         do {
@@ -54,7 +54,7 @@ extension PartyCheckpoint {
             return UInt64(name.dropFirst("turns-".count).dropLast(".safetensors".count))
         }
         guard let last = turns.max() else {
-            throw PCMoEError.io("\(folder) holds no session checkpoint (turns-NNNNNNNN.safetensors); "
+            throw PCMoEError.io("\(folder) contains no session checkpoint (turns-NNNNNNNN.safetensors); "
                                     + "give the --checkpoints folder of a party's run.")
         }
         return SessionCheckpoints.path(in: folder, turns: last)
@@ -65,9 +65,9 @@ extension Party {
     /// Makes the party that wrote the party checkpoint at `path`, with its
     /// weights, moments and step counters, and no training data.
     ///
-    /// `adjust` may change the transport settings (wire type, timeouts,
-    /// retries, export policy); the id, party count and session come from
-    /// the file and must stay as they are.
+    /// `adjust` may change the transport settings: wire type, timeouts and
+    /// retries. The id, party count and session come from the file, so
+    /// `adjust` must leave them as they are.
     /// - Throws: the errors of ``PartyCheckpoint/info(path:)`` and
     ///   ``PartyCheckpoint/load(into:from:check:)``, and
     ///   ``PCMoEError/invalidArgument(_:)`` when `adjust` changed the identity.

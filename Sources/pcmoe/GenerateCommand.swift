@@ -1,0 +1,87 @@
+import Foundation
+import PCMoECore
+
+enum GenerateCommand {
+    static let help = """
+        Usage: pcmoe generate MODEL (--prompt TEXT | --prompt-file FILE) [options]
+
+        Continues a prompt with a model and writes the new bytes to standard
+        output as they are drawn, exactly as the model produced them (add
+        --newline for a line end after them). The prompt itself is not
+        written. Each byte comes from the model's next-byte distribution after
+        the last seq-len bytes of the text so far.
+
+        \(ModelSource.help)
+        Generation:
+          --prompt TEXT         the text to continue
+          --prompt-file FILE    the text to continue, read from a file
+          --max-bytes N         bytes to produce, 1 to 1000000 (default 200)
+          --temperature X       0 for the most likely byte each time (greedy), up to 100 (default 1)
+          --top-k N             draw from the N most likely bytes only; 0 for all (default 0)
+          --top-p X             draw from the most likely bytes whose probabilities sum to X,
+                                above 0 and at most 1 (default 1)
+          --seed N              seed of the draws; the same seed gives the same bytes (default 1)
+          --newline             write a line end after the bytes
+          --threads N           threads for the math, 1 to 1024
+        """
+
+    static func run(_ arguments: [String]) throws {
+        var args = Arguments(arguments)
+        let source = try ModelSource.parse(&args)
+        let calls = try CallOptions.parse(&args)
+        let prompt = try readPrompt(&args)
+        let maxBytes = try args.int("--max-bytes", in: 1...1_000_000) ?? 200
+        let sampling = try parseSampling(&args)
+        let newline = args.flag("--newline")
+        let threads = try args.int("--threads", in: 1...1024)
+        try args.finish()
+
+        if let threads { setMathThreads(threads) }
+        Log.set(level: .warning) { _, message in warning(message) }
+        let model = try OpenedModel.open(source, calls: calls)
+        _ = try model.generate(prompt: prompt, maxBytes: maxBytes, sampling: sampling) { byte in
+            var value = byte
+            fwrite(&value, 1, 1, stdout)
+            fflush(stdout)
+            return true
+        }
+        if newline { print("") }
+    }
+
+    private static func readPrompt(_ args: inout Arguments) throws -> [UInt8] {
+        let text = try args.value("--prompt")
+        let file = try args.value("--prompt-file")
+        switch (text, file) {
+        case (let text?, nil):
+            return Array(text.utf8)
+        case (nil, let file?):
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw PCMoEError.io("the prompt file \(file) cannot be read.")
+            }
+            guard !data.isEmpty else { throw UsageError(message: "the prompt file \(file) is empty.") }
+            return Array(data)
+        default:
+            throw UsageError(message: "give one of --prompt and --prompt-file.")
+        }
+    }
+
+    /// Reads the sampling options; the library checks their ranges.
+    static func parseSampling(_ args: inout Arguments) throws -> SamplingOptions {
+        var sampling = SamplingOptions()
+        if let value = try args.double("--temperature") { sampling.temperature = value }
+        if let value = try args.int("--top-k", in: 0...ModelConfig.vocabulary) { sampling.topK = value }
+        if let value = try args.double("--top-p") { sampling.topP = value }
+        if let text = try args.value("--seed") {
+            guard let seed = UInt64(text) else {
+                throw UsageError(message: "--seed expects a non-negative integer, got '\(text)'.")
+            }
+            sampling.seed = seed
+        }
+        do {
+            try sampling.validate()
+        } catch let error as PCMoEError {
+            throw UsageError(message: error.message)
+        }
+        return sampling
+    }
+}
