@@ -12,6 +12,7 @@ enum FirstVersion {
     static let metrics = MemoryLayout<pcmoe_metrics>.size
     static let sessionParams = MemoryLayout<pcmoe_session_params>.size
     static let networkCounters = MemoryLayout<pcmoe_network_counters>.size
+    static let samplingParams = MemoryLayout<pcmoe_sampling_params>.size
 }
 
 /// The largest struct_size taken as a struct of a newer header rather than

@@ -21,6 +21,7 @@ int main(void) {
     test_transports();
     test_network();
     test_sessions();
+    test_inference();
     char command[300];
     snprintf(command, sizeof command, "rm -rf '%s'", temp_folder());
     if (system(command) != 0) fprintf(stderr, "could not remove %s\n", temp_folder());

@@ -34,5 +34,6 @@ void test_checkpoints(void);
 void test_transports(void);
 void test_network(void);
 void test_sessions(void);
+void test_inference(void);
 
 #endif

@@ -166,6 +166,24 @@ public final class PartyHost: @unchecked Sendable {
         })
     }
 
+    /// Continues `prompt` with this party's model; see
+    /// ``Party/generate(prompt:maxBytes:sampling:emit:)``.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` before ``join()``, and
+    ///   the errors of ``Party/generate(prompt:maxBytes:sampling:emit:)``.
+    public func generate(prompt: [UInt8], maxBytes: Int, sampling: SamplingOptions,
+                         emit: (UInt8) -> Bool = { _ in true }) throws -> [UInt8] {
+        try requireJoined()
+        return try party.generate(prompt: prompt, maxBytes: maxBytes, sampling: sampling, emit: emit)
+    }
+
+    /// Writes the whole model to `path`; see ``Party/exportModel(to:)``.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` before ``join()``, and
+    ///   the errors of ``Party/exportModel(to:)``.
+    public func exportModel(to path: String) throws {
+        try requireJoined()
+        try party.exportModel(to: path)
+    }
+
     /// Makes the running turn or evaluation stop with ``PCMoEError/cancelled(_:)``.
     /// Thread-safe.
     public func cancel() {
