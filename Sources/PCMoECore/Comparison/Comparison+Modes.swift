@@ -18,10 +18,14 @@ extension Comparison {
         }
 
         let traffic = session.parties.map(\.traffic)
-        let parties = try session.parties.map { party in
+        var parties = try session.parties.map { party in
             let result = try party.evaluate(corpora[party.id].validation, maxWindows: evalWindows)
             return outcome(party: party.id, result: result, ledger: party.ledger,
                            sent: traffic[party.id].sent, received: traffic[party.id].received)
+        }
+        // Samples come after every figure above, so they change none of them.
+        for party in session.parties {
+            parties[party.id].sample = try sample(party)
         }
         return ModeOutcome(mode: mode, wallSeconds: 0, rounds: options.steps, losses: losses, parties: parties)
     }
@@ -76,6 +80,32 @@ extension Comparison {
         local.experts = (0..<config.experts).filter { $0 % partyCount == party }.count
         local.topK = min(config.topK, local.experts)
         return local
+    }
+
+    /// Continues the start of a line of the party's held-out text with its model.
+    private func sample(_ party: Party) throws -> GeneratedSample {
+        var sampling = SamplingOptions()
+        sampling.temperature = 0.8
+        sampling.topK = 40
+        sampling.seed = options.seed
+        let prompt = Self.samplePrompt(corpora[party.id].validation, length: 24)
+        let continuation = try party.generate(prompt: prompt, maxBytes: 80, sampling: sampling)
+        return GeneratedSample(prompt: prompt, continuation: continuation, temperature: sampling.temperature,
+                               topK: sampling.topK, seed: sampling.seed)
+    }
+
+    /// Returns the first `length` bytes of the first whole line of `text`
+    /// that has that many bytes, or the start of `text` when no line has.
+    static func samplePrompt(_ text: ArraySlice<UInt8>, length: Int) -> [UInt8] {
+        let newline = UInt8(ascii: "\n")
+        // The text may start in the middle of a line, so the search starts after the first line end.
+        var start = text.firstIndex(of: newline).map { $0 + 1 } ?? text.startIndex
+        while start < text.endIndex {
+            let end = text[start...].firstIndex(of: newline) ?? text.endIndex
+            if end - start >= length { return Array(text[start..<(start + length)]) }
+            start = end + 1
+        }
+        return Array(text.prefix(length))
     }
 
     private func outcome(party: Int, result: EvaluationResult, ledger: MemoryLedger, sent: Int, received: Int) -> PartyOutcome {
