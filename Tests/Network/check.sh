@@ -4,7 +4,10 @@
 #      the same run with every party in one process (--in-process);
 #   2. a party killed with SIGKILL mid-run and started again from its
 #      checkpoint folder rejoins, the run completes, and every turn's loss
-#      (its last report) equals the uninterrupted run's.
+#      (its last report) equals the uninterrupted run's;
+#   3. after the run, with two parties under `pcmoe serve`, the third one's
+#      `pcmoe score` and seeded `pcmoe generate` equal the in-process ones,
+#      and its `pcmoe export` fails naming the one owner that refuses.
 #
 #   Tests/Network/check.sh [PCMOE_BINARY]    (default .build/release/pcmoe)
 #
@@ -117,6 +120,41 @@ check "every turn's loss equals the uninterrupted run's" cmp -s "$work/reference
 check "every party resumed from a checkpoint" \
     test "$(grep -l 'joined, resuming after turn [1-9]' "$work"/kill?.log | wc -l)" -eq 3
 check "party 0 reports the break" grep -q 'the session broke' "$work/kill0.log"
+
+# 3. Inference after training: parties 1 and 2 serve their experts, party 0
+# scores, generates and tries to export over the network; the same party in
+# one process (from the reference run's checkpoints) gives the same results.
+net=(--deployment "$work/deployment.json" --call-timeout 5 --retries 1)
+serve_pids=()
+"$pcmoe" serve "${net[@]}" --id 1 --key "$work/party1.key" --checkpoints "$work/net-1" --allow-export 0 \
+    > "$work/serve1.log" 2>&1 &
+serve_pids+=($!)
+"$pcmoe" serve "${net[@]}" --id 2 --key "$work/party2.key" --checkpoints "$work/net-2" > "$work/serve2.log" 2>&1 &
+serve_pids+=($!)
+pids+=("${serve_pids[@]}")
+party0=("${net[@]}" --id 0 --key "$work/party0.key" --checkpoints "$work/net-0")
+alone0=(--in-process --checkpoints "$work/in-process" --id 0)
+loss_of() { sed -n 's/.*"loss":\([^,}]*\).*/\1/p' "$1"; }
+"$pcmoe" score "${party0[@]}" --data "$work/text0.txt" --split validation --json > "$work/score-net.json" 2>> "$work/infer.log" || true
+"$pcmoe" score "${alone0[@]}" --data "$work/text0.txt" --split validation --json > "$work/score-alone.json" || true
+check "a network score equals the in-process score" \
+    test -n "$(loss_of "$work/score-net.json")" -a "$(loss_of "$work/score-net.json")" = "$(loss_of "$work/score-alone.json")"
+sampling=(--prompt "the model " --max-bytes 40 --temperature 0.9 --top-k 20 --seed 5)
+"$pcmoe" generate "${party0[@]}" "${sampling[@]}" > "$work/generate-net.txt" 2>> "$work/infer.log" || true
+"$pcmoe" generate "${alone0[@]}" "${sampling[@]}" > "$work/generate-alone.txt" || true
+check "network generation writes 40 bytes" test "$(wc -c < "$work/generate-net.txt")" -eq 40
+check "seeded generation over the network equals the in-process one" \
+    cmp -s "$work/generate-net.txt" "$work/generate-alone.txt"
+export_status=0
+"$pcmoe" export "${party0[@]}" --out "$work/whole.safetensors" > /dev/null 2> "$work/export.log" || export_status=$?
+check "an export refused by party 2 fails naming only party 2" \
+    eval '[ "$export_status" -eq 1 ] && grep -q "party 2 refuses to send its experts to party 0" "$work/export.log" &&
+          ! grep -q "party 1 refuses" "$work/export.log"'
+check "the refused export writes nothing" test ! -e "$work/whole.safetensors"
+kill -TERM "${serve_pids[@]}"
+check "the servers stop on SIGTERM" wait_all "${serve_pids[@]}"
+check "each server reports what it served" \
+    test "$(grep -l 'stopped on SIGTERM after sending [1-9]' "$work"/serve?.log | wc -l)" -eq 2
 
 echo "$passed passed, $failed failed"
 if [ "$failed" -ne 0 ]; then
