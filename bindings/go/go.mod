@@ -1,0 +1,3 @@
+module github.com/pcmoe/pcmoe/bindings/go
+
+go 1.19
