@@ -949,6 +949,11 @@ typedef struct pcmoe_metrics {
     /* Bytes of the loaded text used for training and held out. */
     uint64_t train_bytes;
     uint64_t validation_bytes;
+    /* Envelopes sent (a request sent again after a timeout counts again)
+     * and received. Appended after validation_bytes: a metrics_size that
+     * ends before these fields leaves them unwritten. */
+    uint64_t messages_sent;
+    uint64_t messages_received;
 } pcmoe_metrics;
 
 /*

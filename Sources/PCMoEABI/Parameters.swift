@@ -9,7 +9,8 @@ enum FirstVersion {
         + MemoryLayout<UInt64>.size
     static let turnResult = MemoryLayout<pcmoe_turn_result>.size
     static let evaluation = MemoryLayout<pcmoe_evaluation>.size
-    static let metrics = MemoryLayout<pcmoe_metrics>.size
+    /// pcmoe_metrics up to validation_bytes; the message counts came later.
+    static let metrics = MemoryLayout<pcmoe_metrics>.offset(of: \pcmoe_metrics.validation_bytes)! + MemoryLayout<UInt64>.size
     static let sessionParams = MemoryLayout<pcmoe_session_params>.size
     static let networkCounters = MemoryLayout<pcmoe_network_counters>.size
     static let samplingParams = MemoryLayout<pcmoe_sampling_params>.size

@@ -155,7 +155,8 @@ public func abiPartyMetrics(_ party: OpaquePointer?, _ metrics: UnsafeMutablePoi
             peak_parameter_bytes: peak(.parameters), peak_gradient_bytes: peak(.gradients),
             peak_optimizer_bytes: peak(.optimizerState), peak_activation_bytes: peak(.activations),
             peak_served_activation_bytes: peak(.servedActivations), peak_total_bytes: UInt64(m.peakTotalBytes),
-            train_bytes: UInt64(m.trainBytes), validation_bytes: UInt64(m.validationBytes))
+            train_bytes: UInt64(m.trainBytes), validation_bytes: UInt64(m.validationBytes),
+            messages_sent: UInt64(m.messagesSent), messages_received: UInt64(m.messagesReceived))
         write(value, to: out, size: size)
     }
 }

@@ -4,6 +4,8 @@
 #include "fixtures.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <string.h>
 
 #define ROUNDS 12
 
@@ -96,6 +98,16 @@ static void test_results_and_metrics(pcmoe_party **parties, progress_record *rec
     CHECK(m.bytes_sent > 0);
     CHECK(m.bytes_received > 0);
     CHECK(m.messages_rejected == 0);
+    CHECK(m.messages_sent > 0);
+    CHECK(m.messages_received > 0);
+    CHECK(m.bytes_sent > 8 * m.messages_sent);
+
+    /* A program built against the header without the message counts. */
+    pcmoe_metrics old;
+    memset(&old, 0xAB, sizeof old);
+    CHECK_STATUS(pcmoe_party_metrics(parties[0], &old, offsetof(pcmoe_metrics, messages_sent)), PCMOE_OK);
+    CHECK(old.turns == m.turns);
+    CHECK(old.messages_sent == 0xABABABABABABABABull);
     CHECK(m.peak_parameter_bytes > 0);
     CHECK(m.peak_gradient_bytes > 0);
     CHECK(m.peak_optimizer_bytes > 0);

@@ -52,6 +52,7 @@ public final class Party: @unchecked Sendable {
     private var currentSession: SessionState?
     var allowedExports: Set<Int> = []
     private var sent = 0, received = 0, rejected = 0
+    private var messagesSent = 0, messagesReceived = 0
     private var lastRejection = ""
 
     /// This party's id.
@@ -116,14 +117,29 @@ public final class Party: @unchecked Sendable {
         stateLock.withLock { (sent, received, rejected) }
     }
 
+    /// Envelopes this party has sent (a retry counts again) and received.
+    public var messageCounts: (sent: Int, received: Int) {
+        stateLock.withLock { (messagesSent, messagesReceived) }
+    }
+
     /// Why the last incoming message was refused or dropped, or "".
     public var lastRejectionReason: String { stateLock.withLock { lastRejection } }
 
     // The counters saturate: a host may claim any frame size, even a
     // refused one, and a counter must not overflow.
-    func countSent(_ bytes: Int) { stateLock.withLock { sent = sent.addingSaturated(bytes) } }
+    func countSent(_ bytes: Int) {
+        stateLock.withLock {
+            sent = sent.addingSaturated(bytes)
+            messagesSent += 1
+        }
+    }
 
-    func countReceived(_ bytes: Int) { stateLock.withLock { received = received.addingSaturated(bytes) } }
+    func countReceived(_ bytes: Int) {
+        stateLock.withLock {
+            received = received.addingSaturated(bytes)
+            messagesReceived += 1
+        }
+    }
 
     func reject(_ reason: String, level: LogLevel = .warning) {
         Log.write(level, "party \(id) rejected or dropped a message: \(reason)")

@@ -28,6 +28,8 @@ public struct HostMetrics: Equatable, Sendable {
     public var lastTurn: TurnMetrics?
     /// Bytes of envelopes sent and received, and incoming messages refused or dropped.
     public var bytesSent = 0, bytesReceived = 0, messagesRejected = 0
+    /// Envelopes sent (a retry counts again) and received.
+    public var messagesSent = 0, messagesReceived = 0
     /// The peak tensor bytes of each kind, by ``TensorKind`` raw value.
     public var peakBytes: [Int] = []
     /// The peak of all kinds together.
@@ -242,6 +244,7 @@ public final class PartyHost: @unchecked Sendable {
         }
         m.expertSteps = party.expertSteps
         (m.bytesSent, m.bytesReceived, m.messagesRejected) = party.traffic
+        (m.messagesSent, m.messagesReceived) = party.messageCounts
         m.peakBytes = TensorKind.allCases.map { party.ledger.peakBytes($0) }
         m.peakTotalBytes = party.ledger.peakTotalBytes
         return m
