@@ -11,10 +11,10 @@ PREFIX ?= /usr/local
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Build and run dependencies, the protobuf tools that `make proto` and the
-# wire tests run, valgrind for the C tests, then the real corpora of the
-# demo and tests.
+# wire tests run, valgrind for the C tests, the real corpora of the demo and
+# tests, then the toolchains of the C++, Go and Rust bindings.
 DEB_PACKAGES = pkg-config libopenblas-dev zlib1g-dev protobuf-c-compiler libprotobuf-c-dev protobuf-compiler \
-  libzmq3-dev valgrind fortunes dict-jargon dict-devil
+  libzmq3-dev valgrind fortunes dict-jargon dict-devil g++ golang-go rustc cargo
 
 # libpcmoe.so: its version comes from include/pcmoe.h; the SONAME carries
 # the major version. It is built in a folder of its own, with the Swift
@@ -34,7 +34,7 @@ FORTUNES = /usr/share/games/fortunes
 JARGON = /usr/share/dictd/jargon.dict.dz
 DEVIL = /usr/share/dictd/devil.dict.dz
 
-.PHONY: all deps build test test-c lib fuzz demo bench install install-lib proto clean
+.PHONY: all deps build test test-c test-bindings lib fuzz demo bench install install-lib proto clean
 
 all: build
 
@@ -60,12 +60,23 @@ test: build
 	bash Tests/Network/check.sh $(BIN)/pcmoe
 	$(BIN)/pcmoe-fuzz fuzz/seeds fuzz/regressions
 	$(MAKE) --no-print-directory test-c
+	$(MAKE) --no-print-directory test-bindings
 
 # The C side: header, exports, C tests, example, valgrind, pkg-config.
 test-c: lib
 	rm -rf $(CBUILD)/prefix
 	$(MAKE) --no-print-directory install-lib PREFIX=$(CURDIR)/$(CBUILD)/prefix
 	bash Tests/C/run.sh $(CBUILD)
+
+# The C++, Rust and Go bindings against an installed prefix, then three
+# parties hosted by one program of each training together.
+test-bindings: build lib
+	rm -rf $(CBUILD)/prefix
+	$(MAKE) --no-print-directory install-lib PREFIX=$(CURDIR)/$(CBUILD)/prefix
+	bash bindings/cpp/test.sh $(CBUILD)/prefix
+	bash bindings/rust/test.sh $(CBUILD)/prefix
+	bash bindings/go/test.sh $(CBUILD)/prefix
+	bash Tests/Heterogeneous/check.sh $(CBUILD)/prefix $(BIN)/pcmoe
 
 lib: $(LIBFILE)
 
