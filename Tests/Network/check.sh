@@ -121,9 +121,9 @@ check "every party resumed from a checkpoint" \
     test "$(grep -l 'joined, resuming after turn [1-9]' "$work"/kill?.log | wc -l)" -eq 3
 check "party 0 reports the break" grep -q 'the session broke' "$work/kill0.log"
 
-# 3. Inference after training: parties 1 and 2 serve their experts, party 0
-# scores, generates and tries to export over the network; the same party in
-# one process (from the reference run's checkpoints) gives the same results.
+# 3. Inference after training: parties 1 and 2 serve their experts, and party 0
+# scores, generates and tries to export over the network. The same party in
+# one process, from the reference run's checkpoints, must give the same results.
 net=(--deployment "$work/deployment.json" --call-timeout 5 --retries 1)
 serve_pids=()
 "$pcmoe" serve "${net[@]}" --id 1 --key "$work/party1.key" --checkpoints "$work/net-1" --allow-export 0 \

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Trains one model with three parties hosted by three runtimes: party 0 by a
-# C++ program, party 1 by a Rust program and party 2 by a Go program, each
-# through its language's binding of libpcmoe, over ZeroMQ with CURVE on
-# 127.0.0.1. Builds the three host programs, writes the keys and the
-# deployment file, starts the processes, and prints a table from the
-# "result" line each one prints.
+# C++ program, party 1 by a Rust program and party 2 by a Go program. Each
+# uses its language's binding of libpcmoe, and they talk over ZeroMQ with
+# CURVE on 127.0.0.1. The script builds the three host programs, writes the
+# keys and the deployment file, starts the processes, and prints a table
+# from the "result" line each one prints.
 #
 #   examples/heterogeneous/run.sh PREFIX [WORK_DIR]
 #
@@ -46,7 +46,7 @@ for runtime in "${runtimes[@]}"; do
         { echo "error: building the $runtime host failed:" >&2; tail -n 20 "$work/build-$runtime.log" >&2; exit 1; }
 done
 
-# Three free ports: asks the kernel for them, then releases them.
+# Three free ports: the kernel picks them, and the sockets are closed at once.
 read -r -a ports <<< "$(python3 -c 'import socket
 socks = [socket.socket() for _ in range(3)]
 for s in socks: s.bind(("127.0.0.1", 0))
