@@ -21,3 +21,7 @@ void pcmoe_go_progress(void *context, const pcmoe_progress *progress) {
 void pcmoe_go_session_event(void *context, const pcmoe_session_event *event) {
     pcmoeGoSessionEvent((uintptr_t)context, (pcmoe_session_event *)event);
 }
+
+int pcmoe_go_byte(void *context, uint8_t byte) {
+    return pcmoeGoByte((uintptr_t)context, byte);
+}

@@ -22,12 +22,13 @@ import (
 
 // CallbackPanicError reports a panic that a Go callback raised while the
 // library called it. A panic in a progress or session callback cancels the
-// running call, and a panic in a send callback counts as a message that was
-// not queued. The party's next Join, TrainTurn, Evaluate, EvaluateBytes or
-// RunSession returns the error; usually that is the call during which the
-// panic happened.
+// running call, a panic in a byte callback stops the generation after that
+// byte, and a panic in a send callback counts as a message that was not
+// queued. The party's next Join, TrainTurn, Evaluate, EvaluateBytes,
+// RunSession, Generate or ExportModel returns the error; usually that is
+// the call during which the panic happened.
 type CallbackPanicError struct {
-	// Callback names the callback: "send", "progress" or "session event".
+	// Callback names the callback: "send", "progress", "session event" or "byte".
 	Callback string
 	// Value is the value given to panic, and Stack the stack where it was recovered.
 	Value any
@@ -100,6 +101,11 @@ type transportCallback struct {
 
 type sessionCallback struct {
 	fn    func(SessionEvent)
+	state *partyState
+}
+
+type byteCallback struct {
+	fn    func(byte) bool
 	state *partyState
 }
 
@@ -181,4 +187,22 @@ func pcmoeGoSessionEvent(handle C.uintptr_t, event *C.pcmoe_session_event) {
 		}
 	}()
 	callback.fn(sessionEventFromC(event))
+}
+
+//export pcmoeGoByte
+func pcmoeGoByte(handle C.uintptr_t, value C.uint8_t) (stop C.int) {
+	callback, ok := handleValue(handle).(*byteCallback)
+	if !ok {
+		return 1
+	}
+	defer func() {
+		if value := recover(); value != nil {
+			callback.state.recordPanic("byte", value, false)
+			stop = 1
+		}
+	}()
+	if callback.fn(byte(value)) {
+		return 1
+	}
+	return 0
 }

@@ -14,5 +14,6 @@ void pcmoe_go_log(void *context, int32_t level, const char *message);
 int pcmoe_go_send(void *context, uint32_t destination, const uint8_t *bytes, size_t size);
 void pcmoe_go_progress(void *context, const pcmoe_progress *progress);
 void pcmoe_go_session_event(void *context, const pcmoe_session_event *event);
+int pcmoe_go_byte(void *context, uint8_t byte);
 
 #endif

@@ -4,7 +4,9 @@
 // spread over the parties, and each party serves its experts to the others
 // over a transport. The transport is a Hub in one process, a Go send
 // function (Party.SetTransport with Party.HandleMessage), or ZeroMQ with
-// CURVE (NewNetwork).
+// CURVE (NewNetwork). A party continues a prompt with its model
+// (Party.Generate), and writes the whole model to one file
+// (Party.ExportModel) once every other owner allowed it (Party.AllowExport).
 //
 // The package converts types and calls the C API of pcmoe.h, whose comments
 // remain the reference for every function. An *Error names the C function
@@ -24,6 +26,6 @@
 // safe to call more than once. A finalizer closes a handle that was dropped
 // without Close, but at an unknown time, so do not rely on it. The methods
 // follow the thread rules of the C header. Most Party methods run one at a
-// time per party. HandleMessage, Metrics and Cancel may run on any goroutine
-// at any time. No method may run during or after Close.
+// time per party. HandleMessage, Metrics, Cancel and AllowExport may run on
+// any goroutine at any time. No method may run during or after Close.
 package pcmoe

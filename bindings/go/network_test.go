@@ -16,7 +16,8 @@ import (
 )
 
 // pcmoeCLI returns the pcmoe command-line program, which makes the CURVE key
-// pairs: $PCMOE_CLI, or the release build of this repository.
+// pairs and reads an exported model: $PCMOE_CLI, or the release build of
+// this repository.
 func pcmoeCLI(t *testing.T) string {
 	t.Helper()
 	path := os.Getenv("PCMOE_CLI")
@@ -24,7 +25,7 @@ func pcmoeCLI(t *testing.T) string {
 		path = filepath.Join("..", "..", ".build", "release", "pcmoe")
 	}
 	if _, err := os.Stat(path); err != nil {
-		t.Fatalf("the pcmoe program, which makes key pairs, is missing (%v); set PCMOE_CLI to its path", err)
+		t.Fatalf("the pcmoe program, which makes key pairs and reads exported models, is missing (%v); set PCMOE_CLI to its path", err)
 	}
 	return path
 }
@@ -237,6 +238,9 @@ func TestNetworkSessionWithCurve(t *testing.T) {
 		}
 		if metrics.BytesSent == 0 || metrics.BytesReceived == 0 {
 			t.Errorf("party %d sent %d and received %d bytes", i, metrics.BytesSent, metrics.BytesReceived)
+		}
+		if metrics.MessagesSent == 0 || metrics.MessagesReceived == 0 {
+			t.Errorf("party %d sent %d and received %d messages", i, metrics.MessagesSent, metrics.MessagesReceived)
 		}
 		counters, err := networks[i].Stats()
 		if err != nil {

@@ -130,3 +130,28 @@ func TestLogCallbackPanicRecovered(t *testing.T) {
 		t.Errorf("standard error got %q", written)
 	}
 }
+
+func TestByteCallbackPanicRecovered(t *testing.T) {
+	party := soloParty(t, 2)
+	count := 0
+	produced, err := party.Generate([]byte("the "), 8, nil, func(byte) bool {
+		count++
+		if count == 2 {
+			panic("boom")
+		}
+		return false
+	})
+	panicError := requirePanic(t, err, "byte")
+	// The panic stopped the generation after its byte, which is a success.
+	if panicError.Err != nil {
+		t.Errorf("the generation failed: %v", panicError.Err)
+	}
+	if produced != 2 || count != 2 {
+		t.Errorf("produced %d bytes and called back %d times, expected 2", produced, count)
+	}
+
+	text, err := party.GenerateBytes([]byte("the "), 8, nil)
+	if err != nil || len(text) != 8 {
+		t.Errorf("GenerateBytes after the panic: %q, %v", text, err)
+	}
+}

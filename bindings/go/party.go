@@ -17,8 +17,9 @@ import (
 // shard, their optimizer state and its training data.
 //
 // Release it with Close. The methods follow the thread rules of the C
-// header: HandleMessage, Metrics and Cancel may run on any goroutine at any
-// time, the other methods one at a time, and none during or after Close.
+// header: HandleMessage, Metrics, Cancel and AllowExport may run on any
+// goroutine at any time, the other methods one at a time, and none during
+// or after Close.
 // A method called after Close passes NULL to the library, which rejects it
 // with StatusInvalidArgument.
 type Party struct {
@@ -175,6 +176,11 @@ type Metrics struct {
 	// Bytes of the loaded text used for training and held out.
 	TrainBytes      uint64
 	ValidationBytes uint64
+	// Envelopes sent and received. A request sent again after a timeout
+	// counts again. The struct is zeroed before the call, so a field the
+	// library leaves unwritten reads 0.
+	MessagesSent     uint64
+	MessagesReceived uint64
 }
 
 // Metrics returns a snapshot of the party's counters. Safe from any goroutine.
@@ -204,6 +210,8 @@ func (p *Party) Metrics() (Metrics, error) {
 		PeakTotalBytes:            uint64(c.peak_total_bytes),
 		TrainBytes:                uint64(c.train_bytes),
 		ValidationBytes:           uint64(c.validation_bytes),
+		MessagesSent:              uint64(c.messages_sent),
+		MessagesReceived:          uint64(c.messages_received),
 	}, nil
 }
 

@@ -88,7 +88,8 @@ func checkResultAndMetrics(t *testing.T, parties []*Party, rounds uint64) {
 	if metrics.Turns != rounds+1 || metrics.ExpertSteps != next {
 		t.Errorf("turns %d and expert steps %d, expected %d and %d", metrics.Turns, metrics.ExpertSteps, rounds+1, next)
 	}
-	if metrics.BytesSent == 0 || metrics.BytesReceived == 0 || metrics.PeakTotalBytes == 0 {
+	if metrics.BytesSent == 0 || metrics.BytesReceived == 0 || metrics.PeakTotalBytes == 0 ||
+		metrics.MessagesSent == 0 || metrics.MessagesReceived == 0 {
 		t.Errorf("unexpected metrics %+v", metrics)
 	}
 	if metrics.TrainBytes != 2700 || metrics.ValidationBytes != 300 {

@@ -111,8 +111,8 @@ public final class PartyHost: @unchecked Sendable {
     /// Throws unless ``join()`` succeeded or the party is alone in its session.
     private func requireJoined() throws {
         guard party.settings.partyCount > 1, !lock.withLock({ joined }) else { return }
-        throw PCMoEError.invalidArgument("party \(party.id) has not joined its session; join before its first turn "
-                                             + "or evaluation, so that a mismatched peer is found first.")
+        throw PCMoEError.invalidArgument("party \(party.id) has not joined its session; join before its first turn, "
+                                             + "evaluation, generation or export, so that a mismatched peer is found first.")
     }
 
     /// Takes training turn `turn` (the global turn number, from 1) on the

@@ -88,14 +88,13 @@ func printResult(args arguments, party *pcmoe.Party, network *pcmoe.Network, eva
 	}
 	losses.mutex.Lock()
 	defer losses.mutex.Unlock()
-	// NOTE: pcmoe_network_counters has no byte or message counts. The bytes
-	// come from pcmoe_party_metrics, the library counts no messages sent or
-	// received, and the network's own two counters follow as extra keys.
+	// The byte and message counts come from pcmoe_party_metrics, read after
+	// the session; the network's own two counters follow as extra keys.
 	fmt.Printf("party %s (%s): result runtime=%s version=%s val_loss=%.6f bits_per_byte=%.6f "+
 		"first_loss=%.6f last_loss=%.6f turns=%d sent_bytes=%d received_bytes=%d "+
-		"messages_sent=n/a messages_received=n/a rejected_connections=%d dropped_messages=%d\n",
+		"messages_sent=%d messages_received=%d rejected_connections=%d dropped_messages=%d\n",
 		args.id, runtimeName, runtimeName, pcmoe.Version(), evaluation.Loss, evaluation.BitsPerByte,
 		losses.first, losses.last, losses.turns, metrics.BytesSent, metrics.BytesReceived,
-		counters.RejectedConnections, counters.DroppedMessages)
+		metrics.MessagesSent, metrics.MessagesReceived, counters.RejectedConnections, counters.DroppedMessages)
 	return nil
 }
