@@ -108,6 +108,17 @@ static void metrics(void) {
     FIELD(pcmoe_metrics, peak_total_bytes);
     FIELD(pcmoe_metrics, train_bytes);
     FIELD(pcmoe_metrics, validation_bytes);
+    FIELD(pcmoe_metrics, messages_sent);
+    FIELD(pcmoe_metrics, messages_received);
+}
+
+static void sampling_params(void) {
+    TYPE(pcmoe_sampling_params);
+    FIELD(pcmoe_sampling_params, struct_size);
+    FIELD(pcmoe_sampling_params, temperature);
+    FIELD(pcmoe_sampling_params, top_k);
+    FIELD(pcmoe_sampling_params, top_p);
+    FIELD(pcmoe_sampling_params, seed);
 }
 
 static void enums(void) {
@@ -158,6 +169,7 @@ int main(void) {
     session_structs();
     result_structs();
     metrics();
+    sampling_params();
     enums();
     constants();
     printf("string PCMOE_VERSION_STRING %s\n", PCMOE_VERSION_STRING);

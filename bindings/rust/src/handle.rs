@@ -1,5 +1,6 @@
 //! The calls the header allows on any thread at any time:
-//! `pcmoe_party_handle_message`, `pcmoe_party_metrics` and `pcmoe_party_cancel`.
+//! `pcmoe_party_handle_message`, `pcmoe_party_metrics`, `pcmoe_party_cancel`
+//! and `pcmoe_party_allow_export`.
 
 use crate::error::{check, Result};
 use crate::message::{Message, Rejected};
@@ -12,11 +13,11 @@ use std::ptr;
 use std::sync::Arc;
 
 /// Returns a pointer for a slice, NULL for an empty one.
-pub(crate) fn slice_ptr(bytes: &[u8]) -> *const u8 {
-    if bytes.is_empty() {
+pub(crate) fn slice_ptr<T>(items: &[T]) -> *const T {
+    if items.is_empty() {
         ptr::null()
     } else {
-        bytes.as_ptr()
+        items.as_ptr()
     }
 }
 
@@ -28,6 +29,10 @@ pub(crate) fn metrics_of(party: *const sys::pcmoe_party) -> Result<Metrics> {
 
 pub(crate) fn cancel_of(party: *mut sys::pcmoe_party) -> Result<()> {
     check(unsafe { sys::pcmoe_party_cancel(party) })
+}
+
+pub(crate) fn allow_export_of(party: *mut sys::pcmoe_party, party_ids: &[u32]) -> Result<()> {
+    check(unsafe { sys::pcmoe_party_allow_export(party, slice_ptr(party_ids), party_ids.len()) })
 }
 
 pub(crate) fn handle_message_of(party: *mut sys::pcmoe_party, bytes: &[u8]) -> std::result::Result<Message, Rejected> {
@@ -64,10 +69,17 @@ impl PartyHandle {
         metrics_of(self.inner.raw())
     }
 
-    /// Makes the party's running turn, evaluation or session stop soon with
-    /// `Cancelled` (`pcmoe_party_cancel`); without one it has no effect.
+    /// Makes the party's running turn, evaluation, generation or session
+    /// stop soon with `Cancelled` (`pcmoe_party_cancel`); without one it has
+    /// no effect.
     pub fn cancel(&self) -> Result<()> {
         cancel_of(self.inner.raw())
+    }
+
+    /// Sets the parties this party sends its experts to when they export the
+    /// whole model (`pcmoe_party_allow_export`). See `Party::allow_export`.
+    pub fn allow_export(&self, party_ids: &[u32]) -> Result<()> {
+        allow_export_of(self.inner.raw(), party_ids)
     }
 }
 

@@ -1,5 +1,6 @@
-//! Settings of a party (`pcmoe_party_params`) and of a session
-//! (`pcmoe_session_params`), prepared with the library's defaults.
+//! Settings of a party (`pcmoe_party_params`), of a session
+//! (`pcmoe_session_params`) and of sampling (`pcmoe_sampling_params`),
+//! prepared with the library's defaults.
 
 use crate::error::{check, Result};
 use crate::strings::c_path;
@@ -194,5 +195,48 @@ impl SessionParams {
             evaluation_windows: self.evaluation_windows,
         };
         Ok((raw, folder))
+    }
+}
+
+/// Sampling settings for `Party::generate`. The fields, ranges and defaults
+/// are those of `pcmoe_sampling_params` in pcmoe.h, and the library checks
+/// the values when generation starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SamplingParams {
+    struct_size: usize,
+    /// Divisor of the logits before the softmax, 0 ... 100. At 0 the most
+    /// likely byte is picked each time.
+    pub temperature: f64,
+    /// Number of most likely bytes to draw from, up to 256, or 0 for all.
+    pub top_k: u32,
+    /// Probability mass of the smallest set of most likely bytes to draw
+    /// from, above 0 and at most 1.
+    pub top_p: f64,
+    /// Seed of the draws. The same seed, prompt and model give the same bytes.
+    pub seed: u64,
+}
+
+impl SamplingParams {
+    /// Returns the library's defaults (`pcmoe_sampling_default_params`).
+    pub fn new() -> Result<SamplingParams> {
+        let mut raw = sys::pcmoe_sampling_params::default();
+        check(unsafe { sys::pcmoe_sampling_default_params(&mut raw, size_of::<sys::pcmoe_sampling_params>()) })?;
+        Ok(SamplingParams {
+            struct_size: raw.struct_size,
+            temperature: raw.temperature,
+            top_k: raw.top_k,
+            top_p: raw.top_p,
+            seed: raw.seed,
+        })
+    }
+
+    pub(crate) fn to_raw(&self) -> sys::pcmoe_sampling_params {
+        sys::pcmoe_sampling_params {
+            struct_size: self.struct_size,
+            temperature: self.temperature,
+            top_k: self.top_k,
+            top_p: self.top_p,
+            seed: self.seed,
+        }
     }
 }

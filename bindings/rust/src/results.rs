@@ -103,6 +103,11 @@ pub struct Metrics {
     pub peak_total_bytes: u64,
     pub train_bytes: u64,
     pub validation_bytes: u64,
+    /// Envelopes sent. A request sent again after a timeout counts again.
+    /// Both message counters stay 0 when the loaded library does not write them.
+    pub messages_sent: u64,
+    /// Envelopes received.
+    pub messages_received: u64,
 }
 
 impl From<sys::pcmoe_metrics> for Metrics {
@@ -124,6 +129,8 @@ impl From<sys::pcmoe_metrics> for Metrics {
             peak_total_bytes: raw.peak_total_bytes,
             train_bytes: raw.train_bytes,
             validation_bytes: raw.validation_bytes,
+            messages_sent: raw.messages_sent,
+            messages_received: raw.messages_received,
         }
     }
 }

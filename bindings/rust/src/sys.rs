@@ -188,6 +188,18 @@ pub struct pcmoe_metrics {
     pub peak_total_bytes: u64,
     pub train_bytes: u64,
     pub validation_bytes: u64,
+    pub messages_sent: u64,
+    pub messages_received: u64,
+}
+
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct pcmoe_sampling_params {
+    pub struct_size: usize,
+    pub temperature: f64,
+    pub top_k: u32,
+    pub top_p: f64,
+    pub seed: u64,
 }
 
 pub type pcmoe_log_fn = Option<unsafe extern "C" fn(context: *mut c_void, level: i32, message: *const c_char)>;
@@ -195,6 +207,7 @@ pub type pcmoe_send_fn =
     Option<unsafe extern "C" fn(context: *mut c_void, destination: u32, bytes: *const u8, size: usize) -> c_int>;
 pub type pcmoe_progress_fn = Option<unsafe extern "C" fn(context: *mut c_void, progress: *const pcmoe_progress)>;
 pub type pcmoe_session_fn = Option<unsafe extern "C" fn(context: *mut c_void, event: *const pcmoe_session_event)>;
+pub type pcmoe_byte_fn = Option<unsafe extern "C" fn(context: *mut c_void, byte: u8) -> c_int>;
 
 extern "C" {
     pub fn pcmoe_version() -> *const c_char;
@@ -283,6 +296,20 @@ extern "C" {
         result: *mut pcmoe_evaluation,
         result_size: usize,
     ) -> pcmoe_status;
+
+    pub fn pcmoe_sampling_default_params(params: *mut pcmoe_sampling_params, params_size: usize) -> pcmoe_status;
+    pub fn pcmoe_party_generate(
+        party: *mut pcmoe_party,
+        prompt: *const u8,
+        prompt_size: usize,
+        max_bytes: usize,
+        sampling: *const pcmoe_sampling_params,
+        callback: pcmoe_byte_fn,
+        context: *mut c_void,
+        produced: *mut usize,
+    ) -> pcmoe_status;
+    pub fn pcmoe_party_allow_export(party: *mut pcmoe_party, party_ids: *const u32, count: usize) -> pcmoe_status;
+    pub fn pcmoe_party_export_model(party: *mut pcmoe_party, path: *const c_char) -> pcmoe_status;
 
     pub fn pcmoe_party_metrics(
         party: *const pcmoe_party,

@@ -87,6 +87,9 @@ fn record_params(table: &mut Table) {
 
     record_type!(table, pcmoe_session_event);
     record_fields!(table, pcmoe_session_event, struct_size, kind, resumed, turn, loss, message);
+
+    record_type!(table, pcmoe_sampling_params);
+    record_fields!(table, pcmoe_sampling_params, struct_size, temperature, top_k, top_p, seed);
 }
 
 fn record_results(table: &mut Table) {
@@ -124,7 +127,9 @@ fn record_results(table: &mut Table) {
         peak_served_activation_bytes,
         peak_total_bytes,
         train_bytes,
-        validation_bytes
+        validation_bytes,
+        messages_sent,
+        messages_received
     );
 }
 

@@ -80,6 +80,8 @@ fn hub_training_lowers_loss() {
         assert_eq!(metrics.expert_steps, ROUNDS * u64::from(PARTIES));
         assert!(metrics.bytes_sent > 0);
         assert!(metrics.bytes_received > 0);
+        assert!(metrics.messages_sent > 0, "party {} sent no messages", id);
+        assert!(metrics.messages_received > 0, "party {} received no messages", id);
         assert_eq!(metrics.messages_rejected, 0);
         assert!(metrics.peak_total_bytes > 0);
         assert_eq!(metrics.last_loss, last[id]);

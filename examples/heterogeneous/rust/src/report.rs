@@ -61,13 +61,12 @@ impl Output {
     }
 
     /// Prints the result line. pcmoe_network_counters contains no byte or
-    /// message counts, so the bytes come from the party's metrics. The
-    /// library counts no messages sent or received, which print as n/a, and
-    /// the network's own two counters follow as extra keys.
+    /// message counts, so the bytes and messages come from the party's
+    /// metrics, and the network's own two counters follow as extra keys.
     pub fn result(&self, evaluation: &Evaluation, losses: &TurnLosses, metrics: &Metrics, counters: &NetworkCounters) {
         self.line(&format!(
             "result runtime={} version={} val_loss={:.6} bits_per_byte={:.6} first_loss={:.6} last_loss={:.6} \
-             turns={} sent_bytes={} received_bytes={} messages_sent=n/a messages_received=n/a \
+             turns={} sent_bytes={} received_bytes={} messages_sent={} messages_received={} \
              rejected_connections={} dropped_messages={}",
             RUNTIME,
             pcmoe::version(),
@@ -78,6 +77,8 @@ impl Output {
             losses.turns,
             metrics.bytes_sent,
             metrics.bytes_received,
+            metrics.messages_sent,
+            metrics.messages_received,
             counters.rejected_connections,
             counters.dropped_messages
         ));
