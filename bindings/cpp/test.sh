@@ -125,9 +125,10 @@ valgrind_tests() {
     return $status
 }
 
-# Compares the ```cpp block of README.md with examples/train.cpp.
+# Compares the first ```cpp block under "## Example" in README.md with examples/train.cpp.
 readme_example_matches() {
-    awk '/^```cpp$/ {inside = 1; next} /^```$/ {inside = 0} inside' README.md >"$build/readme-example.cpp"
+    awk '/^## Example$/ {section = 1} section && /^```cpp$/ {inside = 1; next} inside && /^```$/ {exit} inside' \
+        README.md >"$build/readme-example.cpp"
     diff -u examples/train.cpp "$build/readme-example.cpp"
 }
 

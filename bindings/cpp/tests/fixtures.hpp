@@ -42,6 +42,7 @@ void test_library();
 void test_errors();
 void test_handles();
 void test_training();
+void test_inference();
 void test_host_transport();
 void test_callbacks();
 void test_network_session(const std::string &keys_folder);

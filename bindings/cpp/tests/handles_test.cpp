@@ -3,6 +3,7 @@
 #include "check.hpp"
 #include "fixtures.hpp"
 
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -30,6 +31,10 @@ static void test_party_moves() {
     CHECK_ERROR(first.set_transport([](std::uint32_t, pcmoe::ByteView) { return true; }),
                 PCMOE_ERROR_INVALID_ARGUMENT, "party is NULL");
     CHECK_ERROR(first.handle_message(pcmoe::ByteView()), PCMOE_ERROR_INVALID_ARGUMENT, "party is NULL");
+    CHECK_ERROR(first.generate(std::string("the "), 4), PCMOE_ERROR_INVALID_ARGUMENT, "party is NULL");
+    CHECK_ERROR(first.allow_export({1}), PCMOE_ERROR_INVALID_ARGUMENT, "party is NULL");
+    CHECK_ERROR(first.export_model(fixtures::temp_path("moved.safetensors")), PCMOE_ERROR_INVALID_ARGUMENT,
+                "party is NULL");
 
     // Assigning over a live party destroys the old one first.
     pcmoe::Party third = fixtures::tiny_party(1, 3);

@@ -20,6 +20,7 @@ int main(int argc, char **argv) {
         test_errors();
         test_handles();
         test_training();
+        test_inference();
         test_host_transport();
         test_callbacks();
         test_network_session(argv[1]);

@@ -156,6 +156,8 @@ void test_network_session(const std::string &keys_folder) {
         pcmoe::Metrics m = parties[i].metrics();
         CHECK(m.bytes_sent > 0);
         CHECK(m.bytes_received > 0);
+        CHECK(m.messages_sent > 0);
+        CHECK(m.messages_received > 0);
         CHECK(m.turns == rounds);
         CHECK(networks[i].stats().rejected_connections == 0);
     }

@@ -111,18 +111,19 @@ void run(std::uint32_t party_id, const Arguments &args) {
     pcmoe::Evaluation evaluation = party.run_session(
         session_params(args), [&](const pcmoe::SessionEvent &event) { print_event(args, event, losses); });
 
-    // NOTE: pcmoe_network_counters has no byte or message counts. The bytes
-    // come from pcmoe_party_metrics, no function of pcmoe.h counts messages
-    // sent or received, and the network's own two counters follow as extra keys.
+    // The byte and message counts come from the party's metrics, read after
+    // the session; the network's own two counters follow as extra keys.
     pcmoe::Metrics metrics = party.metrics();
     pcmoe::NetworkCounters counters = network.stats();
     std::printf(
         "party %s (%s): result runtime=%s version=%s val_loss=%.6f bits_per_byte=%.6f first_loss=%.6f "
-        "last_loss=%.6f turns=%llu sent_bytes=%llu received_bytes=%llu messages_sent=n/a messages_received=n/a "
+        "last_loss=%.6f turns=%llu sent_bytes=%llu received_bytes=%llu messages_sent=%llu messages_received=%llu "
         "rejected_connections=%llu dropped_messages=%llu\n",
         args.party_id.c_str(), runtime, runtime, std::string(pcmoe::version()).c_str(), evaluation.loss,
         evaluation.bits_per_byte, losses.first, losses.last, static_cast<unsigned long long>(losses.count),
         static_cast<unsigned long long>(metrics.bytes_sent), static_cast<unsigned long long>(metrics.bytes_received),
+        static_cast<unsigned long long>(metrics.messages_sent),
+        static_cast<unsigned long long>(metrics.messages_received),
         static_cast<unsigned long long>(counters.rejected_connections),
         static_cast<unsigned long long>(counters.dropped_messages));
     std::fflush(stdout);

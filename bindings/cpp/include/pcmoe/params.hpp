@@ -1,5 +1,5 @@
-// Settings of a party and of a coordinated session, initialised from the
-// library's defaults.
+// Settings of a party, of a coordinated session and of generation,
+// initialised from the library's defaults.
 #ifndef PCMOE_CPP_PARAMS_HPP
 #define PCMOE_CPP_PARAMS_HPP
 
@@ -149,6 +149,45 @@ private:
     static pcmoe_session_params c_defaults() {
         pcmoe_session_params c{};
         detail::call([&] { return ::pcmoe_session_default_params(&c, sizeof c); });
+        return c;
+    }
+};
+
+// The fields of pcmoe_sampling_params, which set how Party::generate draws
+// each byte. pcmoe.h gives their ranges. The default constructor takes the
+// values of pcmoe_sampling_default_params.
+struct SamplingParams {
+    // Divides the logits before the softmax; 0 picks the most likely byte.
+    double temperature;
+    // Draws only from the top_k most likely bytes; 0 keeps all 256.
+    std::uint32_t top_k;
+    // Draws only from the most likely bytes whose probabilities sum to top_p.
+    double top_p;
+    // Seeds the draws: the same seed, prompt and model give the same bytes.
+    std::uint64_t seed;
+
+    SamplingParams() {
+        pcmoe_sampling_params c = c_defaults();
+        temperature = c.temperature;
+        top_k = c.top_k;
+        top_p = c.top_p;
+        seed = c.seed;
+    }
+
+    // Returns the C struct: the library's defaults with these fields written over them.
+    pcmoe_sampling_params to_c() const {
+        pcmoe_sampling_params c = c_defaults();
+        c.temperature = temperature;
+        c.top_k = top_k;
+        c.top_p = top_p;
+        c.seed = seed;
+        return c;
+    }
+
+private:
+    static pcmoe_sampling_params c_defaults() {
+        pcmoe_sampling_params c{};
+        detail::call([&] { return ::pcmoe_sampling_default_params(&c, sizeof c); });
         return c;
     }
 };

@@ -11,10 +11,12 @@
 #include "message.hpp"
 #include "params.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace pcmoe {
 
@@ -29,10 +31,12 @@ namespace pcmoe {
 //
 // Handler exceptions: an exception thrown by the progress or session
 // handler cancels the running call with pcmoe_party_cancel. An exception
-// thrown by the send handler makes that send fail. The first such exception
-// is kept and rethrown by the next of join, train_turn, evaluate,
-// evaluate_bytes and run_session to return (the one it interrupted when it
-// ran during one), in place of the call's own result or error.
+// thrown by the byte handler stops the generation after that byte. An
+// exception thrown by the send handler makes that send fail. The first such
+// exception is kept and rethrown by the next of join, train_turn, evaluate,
+// evaluate_bytes, run_session, generate and export_model to return (the one
+// it interrupted when it ran during one), in place of the call's own result
+// or error.
 class Party {
 public:
     // Creates a party from `params` (pcmoe_party_create).
@@ -119,8 +123,8 @@ public:
         return result;
     }
 
-    // Makes the running turn, evaluation or session stop soon with
-    // PCMOE_ERROR_CANCELLED. Thread-safe.
+    // Makes the running turn, evaluation, session, generation or export stop
+    // soon with PCMOE_ERROR_CANCELLED. Thread-safe.
     void cancel() {
         detail::call([&] { return ::pcmoe_party_cancel(native_handle()); });
     }
@@ -144,6 +148,40 @@ public:
     // another party's turn, which runs on the thread delivering this
     // party's messages. Its calls never overlap, and none comes after the return.
     Evaluation run_session(const SessionParams &params, SessionHandler on_event = SessionHandler());
+
+    // Continues `prompt` by up to `max_bytes` bytes with this party's model,
+    // drawn as set by `sampling`, and passes each byte to `on_byte` on this
+    // thread as soon as it is drawn. NextByte::stop from the handler ends the
+    // call after that byte, and cancel() from another thread ends it before
+    // the next byte with PCMOE_ERROR_CANCELLED. Returns the number of bytes
+    // passed to the handler. In a session of more than one party the party
+    // must have joined. The handler may call metrics() and cancel() of this
+    // party and no other function of it.
+    std::size_t generate(ByteView prompt, std::size_t max_bytes, const SamplingParams &sampling,
+                         ByteHandler on_byte);
+
+    // Continues `prompt` as the generate above does and returns the bytes
+    // drawn. On a failure it throws, and the bytes drawn before are lost.
+    std::vector<std::uint8_t> generate(ByteView prompt, std::size_t max_bytes,
+                                       const SamplingParams &sampling = SamplingParams());
+
+    // Sets the parties this party sends its experts to when they export the
+    // whole model, replacing the earlier list. A party on the list receives
+    // experts trained on every party's data and may use them with no peer,
+    // so the list starts empty, which rejects every export request. An empty
+    // list restores that. Thread-safe; takes effect at the next request.
+    void allow_export(const std::vector<std::uint32_t> &party_ids) {
+        detail::call([&] { return ::pcmoe_party_allow_export(native_handle(), party_ids.data(), party_ids.size()); });
+    }
+
+    // Asks every other party for its experts and writes the whole model to
+    // `path`, mode 0600, as a checkpoint that runs in one process with no
+    // peer. The file contains this party's backbone, so keep it private. The
+    // party must have joined. Throws PCMOE_ERROR_PEER naming every owner
+    // that refused, did not reply or is at another step, and then writes nothing.
+    void export_model(const std::string &path) {
+        detail::call([&] { return ::pcmoe_party_export_model(native_handle(), path.c_str()); }, errors());
+    }
 
     // Returns a snapshot of this party's counters. Thread-safe.
     Metrics metrics() const {
@@ -201,6 +239,31 @@ inline Evaluation Party::run_session(const SessionParams &params, SessionHandler
         [&] { return ::pcmoe_party_run_session(native_handle(), &c, callback, &context, &result, sizeof result); },
         errors());
     return result;
+}
+
+inline std::size_t Party::generate(ByteView prompt, std::size_t max_bytes, const SamplingParams &sampling,
+                                   ByteHandler on_byte) {
+    pcmoe_sampling_params c = sampling.to_c();
+    detail::GenerateContext context{state_.get(), &on_byte};
+    pcmoe_byte_fn callback = on_byte ? detail::byte_trampoline : nullptr;
+    std::size_t produced = 0;
+    detail::call(
+        [&] {
+            return ::pcmoe_party_generate(native_handle(), prompt.data(), prompt.size(), max_bytes, &c, callback,
+                                          &context, &produced);
+        },
+        errors());
+    return produced;
+}
+
+inline std::vector<std::uint8_t> Party::generate(ByteView prompt, std::size_t max_bytes,
+                                                 const SamplingParams &sampling) {
+    std::vector<std::uint8_t> bytes;
+    generate(prompt, max_bytes, sampling, [&bytes](std::uint8_t byte) {
+        bytes.push_back(byte);
+        return NextByte::draw;
+    });
+    return bytes;
 }
 
 }  // namespace pcmoe

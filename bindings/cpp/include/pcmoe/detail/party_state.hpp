@@ -65,6 +65,24 @@ inline void session_trampoline(void *context, const pcmoe_session_event *event) 
     }
 }
 
+// The context of one pcmoe_party_generate call.
+struct GenerateContext {
+    PartyState *state;
+    const ByteHandler *handler;
+};
+
+// A byte handler runs on the thread of the call, so one that throws stops
+// the generation after its byte without a cancel. The call rethrows the exception.
+inline int byte_trampoline(void *context, std::uint8_t byte) noexcept {
+    GenerateContext *generation = static_cast<GenerateContext *>(context);
+    try {
+        return (*generation->handler)(byte) == NextByte::stop ? 1 : 0;
+    } catch (...) {
+        generation->state->errors.store(std::current_exception());
+        return 1;
+    }
+}
+
 // A send handler that throws reports failure to the library, so the call
 // waiting for the reply fails after its call timeout and retries. It does
 // not cancel, because pcmoe.h forbids a send callback to call back into its
