@@ -193,6 +193,10 @@ extension Party {
         }
         let outputs = try shard.forward(requester: sender, turn: request.turn, layer: layer,
                                         experts: request.experts.map(Int.init), rows: rows, inference: request.inference)
+        if let sink = rowTaps.receivedSink {
+            sink(ReceivedRows(sender: sender, turn: request.turn, layer: layer, experts: request.experts.map(Int.init),
+                              rows: Array(rows.values), inference: request.inference))
+        }
         return LayerTensor(turn: request.turn, layer: request.layer, tensor: WireTensor(outputs, dtype: settings.wireType))
     }
 

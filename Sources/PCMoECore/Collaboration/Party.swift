@@ -42,6 +42,7 @@ public final class Party: @unchecked Sendable {
     }
 
     let shard: ExpertShard
+    let rowTaps = RowTapSinks()
     let calls = PendingCalls()
     let remote: RemoteExperts
     let stateLock = NSLock()

@@ -24,6 +24,11 @@ final class RemoteExperts: ExpertCompute {
     func forward(layer: Int, batches: [ExpertBatch], keepForBackward: Bool) throws -> [Tensor] {
         guard let party else { preconditionFailure("the party of these experts is gone") }
         let parts = ownerParts(batches, partyCount: party.settings.partyCount)
+        if let sink = party.rowTaps.sentSink {
+            for part in parts where part.owner != party.id {
+                sink(origins(part, batches, layer: layer, inference: !keepForBackward))
+            }
+        }
         let label = keepForBackward ? "expert forward" : "inference forward"
         let results = try exchange(parts, batches, layer: layer, label: label, party: party) { experts, rows in
             let request = ExpertForwardRequest(turn: turn, layer: UInt32(layer), experts: experts,
@@ -96,6 +101,17 @@ final class RemoteExperts: ExpertCompute {
     }
 
     /// Stacks the rows of a part's batches and lists the expert of each row.
+    /// The expert and token index of each row of `part`, in the order ``joined(_:_:)`` sends them.
+    private func origins(_ part: OwnerPart, _ batches: [ExpertBatch], layer: Int, inference: Bool) -> SentRowOrigins {
+        var experts: [Int] = [], positions: [Int] = []
+        for i in part.batches {
+            experts += repeatElement(batches[i].expert, count: batches[i].rows.rows)
+            positions += batches[i].positions.map(Int.init)
+        }
+        return SentRowOrigins(owner: part.owner, turn: turn, layer: layer, experts: experts, positions: positions,
+                              inference: inference)
+    }
+
     private func joined(_ part: OwnerPart, _ batches: [ExpertBatch]) -> ([UInt32], Tensor) {
         let d = batches[part.batches[0]].rows.columns
         let total = part.rows.reduce(0, +)

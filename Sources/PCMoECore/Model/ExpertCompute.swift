@@ -5,11 +5,15 @@ public struct ExpertBatch {
     public let expert: Int
     /// [m, d]
     public let rows: Tensor
+    /// The token index (within the forward's B·T tokens) of each row, or
+    /// empty where the caller does not know it, as at an owner.
+    public let positions: [Int32]
 
-    /// Creates a batch of rows for `expert`.
-    public init(expert: Int, rows: Tensor) {
+    /// Creates a batch of rows for `expert`, from the tokens at `positions`.
+    public init(expert: Int, rows: Tensor, positions: [Int32] = []) {
         self.expert = expert
         self.rows = rows
+        self.positions = positions
     }
 }
 

@@ -27,8 +27,9 @@ func moeForward(_ h: Tensor, router: Tensor, topK: Int, layer: Int, experts: Exp
     var batches: [ExpertBatch] = []
     for (expert, slots) in routing.slotsOf.enumerated() where !slots.isEmpty {
         let rows = Tensor([slots.count, d], ledger: ledger)
-        gatherRows(h, index: slots.map { $0 / Int32(topK) }, into: rows)
-        batches.append(ExpertBatch(expert: expert, rows: rows))
+        let positions = slots.map { $0 / Int32(topK) }
+        gatherRows(h, index: positions, into: rows)
+        batches.append(ExpertBatch(expert: expert, rows: rows, positions: positions))
     }
     let outputs = try experts.forward(layer: layer, batches: batches, keepForBackward: keepForBackward)
 
