@@ -43,6 +43,8 @@ public final class Party: @unchecked Sendable {
 
     let shard: ExpertShard
     let rowTaps = RowTapSinks()
+    /// The noise on rows sent to other owners, when the settings ask for it.
+    let rowNoise: RowNoiseSource?
     let calls = PendingCalls()
     let remote: RemoteExperts
     let stateLock = NSLock()
@@ -87,6 +89,7 @@ public final class Party: @unchecked Sendable {
         self.model = model
         shard = ExpertShard(config: config, owner: id, partyCount: n, weights: model.weights,
                             gradients: model.gradients, options: options, ledger: ledger)
+        rowNoise = settings.rowNoise.map(RowNoiseSource.init)
         remote = RemoteExperts()
         remote.party = self
         model.experts = remote

@@ -17,6 +17,9 @@ public struct PartySettings: Sendable, Equatable {
     /// initial backbone can compute the rows a guessed text would send. Nil,
     /// the default, draws a seed from the system's random generator.
     public var backboneSeed: UInt64?
+    /// Clipping and Gaussian noise on the rows this party sends to other
+    /// owners; nil, the default, sends them exact. See ``RowNoise``.
+    public var rowNoise: RowNoise?
 
     /// The largest party count accepted.
     public static let maxParties = 1024
@@ -49,6 +52,7 @@ public struct PartySettings: Sendable, Equatable {
             throw PCMoEError.invalidArgument(
                 "the call timeout is \(callTimeout) s; it must be above 0 and at most \(Int(Self.maxCallTimeout)) s (one week).")
         }
+        try rowNoise?.validate()
         guard (0...Self.maxCallRetries).contains(callRetries) else {
             throw PCMoEError.invalidArgument("the call retries are \(callRetries); give 0 to \(Self.maxCallRetries).")
         }

@@ -31,8 +31,9 @@ final class RemoteExperts: ExpertCompute {
         }
         let label = keepForBackward ? "expert forward" : "inference forward"
         let results = try exchange(parts, batches, layer: layer, label: label, party: party) { experts, rows in
+            let sent = party.rowNoise?.apply(to: rows, ledger: party.ledger) ?? rows
             let request = ExpertForwardRequest(turn: turn, layer: UInt32(layer), experts: experts,
-                                               rows: WireTensor(rows, dtype: party.settings.wireType),
+                                               rows: WireTensor(sent, dtype: party.settings.wireType),
                                                inference: !keepForBackward)
             return .forward(request)
         } local: { experts, rows in

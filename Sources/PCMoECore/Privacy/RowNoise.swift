@@ -1,0 +1,72 @@
+import Foundation
+
+/// A defense for the rows a party sends to other owners: each row's norm is
+/// clipped, then Gaussian noise is added to every value.
+///
+/// Rows routed to the party's own experts stay exact. The owner computes
+/// its experts on the noisy rows, and the gradients it returns are taken
+/// at the noisy rows; the requester uses them as the gradients of its
+/// exact rows. The noise costs accuracy and hides the rows: `pcmoe attack`
+/// measures both.
+public struct RowNoise: Equatable, Sendable, Codable {
+    /// The largest L2 norm a sent row keeps; a longer row is scaled down to it.
+    /// Post-RMSNorm rows have a norm near sqrt(d_model) times the norm
+    /// weights' scale.
+    public var clipNorm: Double
+    /// The standard deviation of the noise added to each value.
+    public var sigma: Double
+    /// Seeds the noise; nil draws a seed from the system's random generator,
+    /// so that a peer cannot regenerate the noise.
+    public var seed: UInt64?
+
+    /// Noise of `sigma` per value after clipping every row to `clipNorm`.
+    public init(clipNorm: Double, sigma: Double, seed: UInt64? = nil) {
+        self.clipNorm = clipNorm
+        self.sigma = sigma
+        self.seed = seed
+    }
+
+    /// Checks the values.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
+    public func validate() throws {
+        guard clipNorm.isFinite, clipNorm > 0 else {
+            throw PCMoEError.invalidArgument("the row clip norm is \(clipNorm); give a finite value above 0.")
+        }
+        guard sigma.isFinite, sigma >= 0 else {
+            throw PCMoEError.invalidArgument("the row noise is \(sigma); give a finite standard deviation of 0 or more.")
+        }
+    }
+}
+
+/// Applies one party's ``RowNoise`` to the rows it sends, from one stream
+/// of random numbers.
+final class RowNoiseSource: @unchecked Sendable {
+    let noise: RowNoise
+    private let lock = NSLock()
+    private var random: SplitMix64
+
+    init(_ noise: RowNoise) {
+        self.noise = noise
+        random = SplitMix64(seed: noise.seed ?? UInt64.random(in: 0...UInt64.max), label: "row noise")
+    }
+
+    /// Returns a clipped, noisy copy of `rows` ([m, d]).
+    func apply(to rows: Tensor, ledger: MemoryLedger?) -> Tensor {
+        let out = Tensor(rows.shape, ledger: ledger)
+        let (m, d) = (rows.rows, rows.columns)
+        lock.withLock {
+            for r in 0..<m {
+                let row = rows.data + r * d
+                var squares = 0.0
+                for j in 0..<d { squares += Double(row[j]) * Double(row[j]) }
+                let norm = squares.squareRoot()
+                let scale = norm > noise.clipNorm ? noise.clipNorm / norm : 1
+                for j in 0..<d {
+                    let value = Double(row[j]) * scale + random.nextNormal(std: noise.sigma)
+                    out.data[r * d + j] = Float(value)
+                }
+            }
+        }
+        return out
+    }
+}
