@@ -5,8 +5,8 @@
 #
 #   examples/heterogeneous/cpp/build.sh PREFIX OUT_DIR
 #
-# Run the result with LD_LIBRARY_PATH=PREFIX/lib unless PREFIX/lib is on
-# the loader's search path.
+# The binary carries PREFIX/lib as its run path, so it finds libpcmoe.so
+# without LD_LIBRARY_PATH.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then
     echo "usage: $0 PREFIX OUT_DIR" >&2
@@ -20,5 +20,6 @@ mkdir -p "$out"
 
 flags=$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs pcmoe)
 # shellcheck disable=SC2086
-g++ -std=c++17 -Wall -Wextra -Werror -pedantic -O2 -I"$binding" "$here/host.cpp" $flags -o "$out/host-cpp"
+g++ -std=c++17 -Wall -Wextra -Werror -pedantic -O2 -I"$binding" "$here/host.cpp" $flags \
+    -Wl,-rpath,"$prefix/lib" -o "$out/host-cpp"
 echo "built $out/host-cpp"
