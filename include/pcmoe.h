@@ -867,8 +867,8 @@ typedef int (*pcmoe_byte_fn)(void *context, uint8_t byte);
  * to the callback, also when the call fails.
  *
  * It stops after max_bytes bytes, when the callback returns nonzero (both
- * PCMOE_OK), or at pcmoe_party_cancel from another thread, before the next
- * byte (PCMOE_ERROR_CANCELLED). In a session of more than one party the
+ * PCMOE_OK), or at pcmoe_party_cancel, from another thread or from the
+ * callback, before the next byte (PCMOE_ERROR_CANCELLED). In a session of more than one party the
  * party must have joined (pcmoe_party_join, or a finished
  * pcmoe_party_run_session).
  *
