@@ -908,10 +908,11 @@ pcmoe_status pcmoe_party_allow_export(pcmoe_party *party, const uint32_t *party_
  * and contains this party's backbone: keep it as private as its
  * checkpoints. The party must have joined, and every owner's experts must
  * have taken the same steps as this party's.
- * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers or a party that
- * has not joined; PCMOE_ERROR_PEER naming every owner that refused (its
- * export list does not contain this party), did not reply or is at
- * another step, and then nothing is written; PCMOE_ERROR_IO when the file
+ * Errors: PCMOE_ERROR_INVALID_ARGUMENT for NULL pointers, a party that
+ * has not joined, or a file that exists at `path` once every expert has
+ * arrived; PCMOE_ERROR_PEER naming every owner that refused (its export
+ * list does not contain this party), did not reply or is at another step;
+ * in both cases nothing is written; PCMOE_ERROR_IO when the file
  * cannot be written; PCMOE_ERROR_CANCELLED. One turn, evaluation or export
  * at a time per party.
  */

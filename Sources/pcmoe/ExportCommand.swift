@@ -13,7 +13,7 @@ enum ExportCommand {
         its id named, and nothing is written. The file holds this party's
         backbone: keep it as private as the party's checkpoints.
 
-        \(ModelSource.help.replacingOccurrences(of: "          --model FILE          a one-process checkpoint (pcmoe train, pcmoe export); no peer\n", with: ""))
+        \(ModelSource.partyHelp)
         Export:
           --out FILE            the checkpoint to write; must not exist (required)
           --allow-export IDS    with --in-process: the parties (comma-separated ids) every
@@ -28,6 +28,7 @@ enum ExportCommand {
         let out = try args.required("--out")
         let allowed = try ServeCommand.parseAllowed(&args)
         try args.finish()
+        try calls.check(for: source)
         if case .file = source {
             throw UsageError(message: "--model is already a whole model; export takes a party's model.")
         }

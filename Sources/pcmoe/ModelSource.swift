@@ -30,12 +30,17 @@ enum ModelSource {
                                 party N of a network deployment, from the newest checkpoint in
                                 DIR; every other party must run 'pcmoe serve' meanwhile, and
                                 this party's own 'pcmoe serve' must not (it binds the same port)
-        Network:
+        Calls to the other parties (with a party's model):
           --call-timeout S      seconds to wait for each attempt of a remote call (default 120)
           --retries N           times an unanswered call is sent again, 0 to 100 (default 2)
-          --join-timeout S      seconds to wait for every other party to answer (default 60)
-          --insecure-plain-tcp  turn CURVE off; for debugging on a trusted host only
+          --join-timeout S      with --deployment: seconds to wait for every other party to
+                                answer at the start (default 60)
+          --insecure-plain-tcp  with --deployment: turn CURVE off; for debugging on a trusted host only
         """
+
+    /// ``help`` without the --model lines, for commands that need a party's model.
+    static let partyHelp = help.replacingOccurrences(
+        of: "  --model FILE          a one-process checkpoint (pcmoe train, pcmoe export); no peer\n", with: "")
 
     /// Reads the model options; exactly one of --model, --in-process and --deployment.
     static func parse(_ args: inout Arguments) throws -> ModelSource {
@@ -73,13 +78,40 @@ struct CallOptions {
     var timeout = 120.0
     var retries = 2
     var joinTimeout = 60.0
+    /// The options given on the command line, for ``check(for:)``.
+    var given: [String] = []
 
-    static func parse(_ args: inout Arguments) throws -> CallOptions {
+    /// Reads --call-timeout, --retries and, when `join` is true, --join-timeout.
+    static func parse(_ args: inout Arguments, join: Bool = true) throws -> CallOptions {
         var options = CallOptions()
-        if let value = try seconds(&args, "--call-timeout") { options.timeout = value }
-        if let value = try args.int("--retries", in: 0...PartySettings.maxCallRetries) { options.retries = value }
-        if let value = try seconds(&args, "--join-timeout") { options.joinTimeout = value }
+        if let value = try seconds(&args, "--call-timeout") {
+            options.timeout = value
+            options.given.append("--call-timeout")
+        }
+        if let value = try args.int("--retries", in: 0...PartySettings.maxCallRetries) {
+            options.retries = value
+            options.given.append("--retries")
+        }
+        if join, let value = try seconds(&args, "--join-timeout") {
+            options.joinTimeout = value
+            options.given.append("--join-timeout")
+        }
         return options
+    }
+
+    /// Rejects call options for a model that makes no remote call, and
+    /// --join-timeout where no network is joined.
+    func check(for source: ModelSource) throws {
+        switch source {
+        case .file:
+            if let first = given.first { throw UsageError(message: "\(first) applies to a party's model, not to --model.") }
+        case .inProcess:
+            if given.contains("--join-timeout") {
+                throw UsageError(message: "--join-timeout applies to --deployment; in one process every party is there.")
+            }
+        case .network:
+            break
+        }
     }
 
     /// Reads a duration option: above 0 and at most one week.

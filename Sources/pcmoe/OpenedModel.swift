@@ -53,9 +53,21 @@ final class OpenedModel {
 
     private static func openInProcess(root: String, id: Int, calls: CallOptions, exportAllowed: Set<Int>) throws -> OpenedModel {
         let folder = { (party: Int) in (root as NSString).appendingPathComponent("party-\(party)") }
-        let first = try PartyCheckpoint.info(path: try PartyCheckpoint.newest(inFolder: folder(id)))
+        let first = try PartyCheckpoint.info(path: try PartyCheckpoint.newest(inFolder: folder(0)))
+        guard id < first.partyCount else {
+            throw UsageError(message: "--id is \(id), but the run in \(root) has \(first.partyCount) parties, 0 to "
+                                 + "\(first.partyCount - 1).")
+        }
         let parties = try (0..<first.partyCount).map { party in
-            try Party.restored(from: try PartyCheckpoint.newest(inFolder: folder(party)), adjust: calls.apply)
+            let path = try PartyCheckpoint.newest(inFolder: folder(party))
+            let info = try PartyCheckpoint.info(path: path)
+            // A folder holding another party's file would make that party answer twice, or in the wrong place.
+            guard info.partyID == party, info.partyCount == first.partyCount, info.session == first.session else {
+                throw PCMoEError.invalidCheckpoint("\(path) belongs to party \(info.partyID) of \(info.partyCount) in "
+                                                       + "session \(info.session), but its folder is party \(party)'s of a "
+                                                       + "run of \(first.partyCount) parties in session \(first.session).")
+            }
+            return try Party.restored(from: path, adjust: calls.apply)
         }
         let transport = InProcessTransport(partyCount: parties.count)
         for party in parties {
@@ -103,13 +115,24 @@ final class OpenedModel {
     /// ends the wait at once.
     static func join(_ party: Party, within seconds: Double) throws {
         let deadline = Date(timeIntervalSinceNow: seconds)
+        var told = false
         while true {
             do {
                 try party.join(timeout: min(2, seconds), retries: 0)
                 return
             } catch let error as PCMoEError {
                 // Only a missing reply is worth waiting for, because any reply is final.
-                guard error.message.contains("did not answer"), Date() < deadline else { throw error }
+                guard error.message.contains("did not answer") else { throw error }
+                guard Date() < deadline else {
+                    throw PCMoEError.peer("party \(party.id) waited \(Int(seconds.rounded())) s (--join-timeout) for every "
+                                              + "other party to answer, and the last attempt failed: \(error.message) Check that "
+                                              + "every other party runs 'pcmoe serve' with the same deployment file.")
+                }
+                if !told {
+                    warning("party \(party.id) is waiting up to \(Int(seconds.rounded())) s for the other parties to answer: "
+                                + error.message)
+                    told = true
+                }
             }
         }
     }

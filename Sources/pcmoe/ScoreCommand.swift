@@ -31,6 +31,7 @@ enum ScoreCommand {
         let threads = try args.int("--threads", in: 1...1024)
         let json = args.flag("--json")
         try args.finish()
+        try calls.check(for: source)
 
         if let threads { setMathThreads(threads) }
         Log.set(level: .warning) { _, message in warning(message) }
@@ -52,5 +53,6 @@ enum ScoreCommand {
             print(String(format: "%@, %@ split: loss %.4f nats, %.4f bits per byte over %ld bytes", model.summary, split,
                          result.loss, result.bitsPerByte, result.tokens))
         }
+        try checkStandardOutput()
     }
 }

@@ -31,7 +31,7 @@ enum ServeCommand {
                                                  ?? { throw UsageError(message: "--id is required.") }(),
                                              key: try args.required("--key"), checkpoints: try args.required("--checkpoints"),
                                              plainTCP: args.flag("--insecure-plain-tcp"))
-        let calls = try CallOptions.parse(&args)
+        let calls = try CallOptions.parse(&args, join: false)
         let allowed = try parseAllowed(&args)
         let threads = try args.int("--threads", in: 1...1024)
         try args.finish()

@@ -145,7 +145,10 @@ static void test_export(pcmoe_party **parties) {
     CHECK_STATUS(pcmoe_party_allow_export(parties[2], only_one, 1), PCMOE_OK);
     CHECK_STATUS(pcmoe_party_export_model(parties[1], path), PCMOE_OK);
     struct stat info;
-    CHECK(stat(path, &info) == 0 && (info.st_mode & 0777) == 0600);
+    CHECK(stat(path, &info) == 0);
+    CHECK((info.st_mode & 0777) == 0600);
+    CHECK_STATUS(pcmoe_party_export_model(parties[1], path), PCMOE_ERROR_INVALID_ARGUMENT);
+    CHECK_MESSAGE("exists");
 
     CHECK_STATUS(pcmoe_party_allow_export(parties[2], NULL, 0), PCMOE_OK);
     CHECK_STATUS(pcmoe_party_export_model(parties[1], temp_path(1, "again.safetensors")), PCMOE_ERROR_PEER);

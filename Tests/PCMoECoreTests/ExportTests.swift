@@ -87,10 +87,13 @@ private func failure(_ body: () throws -> Void) -> String? {
 
 @Test func newestSessionCheckpointIsTheLargestTurnCount() throws {
     let folder = temporaryFolder()
-    for name in ["turns-00000009.safetensors", "turns-00000012.safetensors", "turns-00000100.safetensors.tmp.5", "notes"] {
+    for name in ["turns-00000009.safetensors", "turns-00000012.safetensors", "turns-00000100.safetensors.tmp.5", "notes",
+                 "turns-99.safetensors", "turns-+0000099.safetensors", "turns-000000031.safetensors"] {
         FileManager.default.createFile(atPath: folder + "/" + name, contents: Data())
     }
     #expect(try PartyCheckpoint.newest(inFolder: folder) == folder + "/turns-00000012.safetensors")
+    #expect(SessionCheckpoints.turns(ofName: "turns-123456789.safetensors") == 123_456_789)
+    #expect(SessionCheckpoints.turns(ofName: "turns-0123456789.safetensors") == nil)
     let empty = temporaryFolder()
     #expect(failure { _ = try PartyCheckpoint.newest(inFolder: empty) }?.contains("contains no session checkpoint") == true)
 }

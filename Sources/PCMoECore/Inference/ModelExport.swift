@@ -22,9 +22,10 @@ extension Party {
     /// names this party, and by default it refuses. All experts must come
     /// from the same number of steps as this party's own. The file holds
     /// weights only, no optimizer moments, and is written only when every
-    /// expert arrived.
+    /// expert arrived and no file exists at `path`.
     /// - Throws: ``PCMoEError/peer(_:)`` naming every owner that refused or
-    ///   did not answer, or whose experts are at another step; nothing is
+    ///   did not answer, or whose experts are at another step, and
+    ///   ``PCMoEError/invalidArgument(_:)`` when `path` exists; nothing is
     ///   written then. ``PCMoEError/io(_:)`` when the file cannot be written.
     public func exportModel(to path: String) throws {
         turnLock.lock()
@@ -44,6 +45,10 @@ extension Party {
         }
         guard failures.isEmpty else {
             throw PCMoEError.peer("the model was not exported and \(path) was not written: " + failures.joined(separator: " "))
+        }
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw PCMoEError.invalidArgument("\(path) exists; an export writes only a new file, so remove it or give "
+                                                 + "another path.")
         }
         let metadata = [
             "format": Checkpoint.formatName, "format_version": String(Checkpoint.formatVersion),

@@ -40,7 +40,8 @@ extension PartyCheckpoint {
     }
 
     /// Returns the newest session checkpoint (`turns-NNNNNNNN.safetensors`,
-    /// the largest NNNNNNNN) in `folder`, as a session run saves them.
+    /// the largest NNNNNNNN) in `folder`, as a session run saves them. Other
+    /// names, such as `turns-99.safetensors`, are ignored.
     /// - Throws: ``PCMoEError/io(_:)`` when the folder contains none or cannot be read.
     public static func newest(inFolder folder: String) throws -> String {
         let names: [String]
@@ -49,13 +50,11 @@ extension PartyCheckpoint {
         } catch {
             throw PCMoEError.io("the checkpoint folder \(folder) cannot be read: \(error.localizedDescription)")
         }
-        let turns = names.compactMap { name -> UInt64? in
-            guard name.hasPrefix("turns-"), name.hasSuffix(".safetensors") else { return nil }
-            return UInt64(name.dropFirst("turns-".count).dropLast(".safetensors".count))
-        }
+        let turns = names.compactMap(SessionCheckpoints.turns(ofName:))
         guard let last = turns.max() else {
             throw PCMoEError.io("\(folder) contains no session checkpoint (turns-NNNNNNNN.safetensors); "
-                                    + "give the --checkpoints folder of a party's run.")
+                                    + "give the --checkpoints folder of a party's run (after 'pcmoe party --in-process', "
+                                    + "give its folder with --in-process: the parties' folders are its party-N subfolders).")
         }
         return SessionCheckpoints.path(in: folder, turns: last)
     }

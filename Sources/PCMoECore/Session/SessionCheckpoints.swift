@@ -39,10 +39,18 @@ struct SessionCheckpoints {
     /// Lists the turn counts of the checkpoints on disk, oldest first.
     func saved() -> [UInt64] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        return names.compactMap { name -> UInt64? in
-            guard name.hasPrefix("turns-"), name.hasSuffix(".safetensors") else { return nil }
-            return UInt64(name.dropFirst("turns-".count).dropLast(".safetensors".count))
-        }.sorted()
+        return names.compactMap(Self.turns(ofName:)).sorted()
+    }
+
+    /// Returns the turn count of a file named exactly as ``path(in:turns:)``
+    /// names one (at least eight decimal digits, zero-padded), or nil for any
+    /// other name, such as `turns-99.safetensors`.
+    static func turns(ofName name: String) -> UInt64? {
+        guard name.hasPrefix("turns-"), name.hasSuffix(".safetensors") else { return nil }
+        let digits = name.dropFirst("turns-".count).dropLast(".safetensors".count)
+        guard digits.allSatisfy({ ("0"..."9").contains($0) }), let turns = UInt64(digits),
+              name == String(format: "turns-%08llu.safetensors", turns) else { return nil }
+        return turns
     }
 
     /// Removes temporary files that a save cut short left behind.
