@@ -879,7 +879,9 @@ typedef int (*pcmoe_byte_fn)(void *context, uint8_t byte);
  * PCMOE_ERROR_PEER when an owner rejects a request or does not reply;
  * PCMOE_ERROR_CANCELLED. One turn, evaluation or generation at a time per
  * party; the callback must not call functions on this party other than
- * pcmoe_party_metrics and pcmoe_party_cancel.
+ * pcmoe_party_metrics and pcmoe_party_cancel (a turn, evaluation,
+ * generation or export started from it fails with
+ * PCMOE_ERROR_INVALID_ARGUMENT).
  */
 pcmoe_status pcmoe_party_generate(pcmoe_party *party, const uint8_t *prompt, size_t prompt_size, size_t max_bytes,
                                   const pcmoe_sampling_params *sampling, pcmoe_byte_fn callback, void *context,

@@ -16,6 +16,22 @@ typedef struct byte_sink {
     size_t stop_after; /* 0: never stop */
 } byte_sink;
 
+/* A byte callback that calls its own party again, which the header forbids. */
+typedef struct reentry {
+    pcmoe_party *party;
+    pcmoe_status status;
+} reentry;
+
+static int call_again(void *context, uint8_t byte) {
+    (void)byte;
+    reentry *r = context;
+    uint8_t *text = sample_text(1, 200);
+    pcmoe_evaluation e;
+    r->status = pcmoe_party_evaluate_bytes(r->party, text, 200, 0, &e, sizeof e);
+    free(text);
+    return 1;
+}
+
 static int collect_byte(void *context, uint8_t byte) {
     byte_sink *sink = context;
     if (sink->count < sizeof sink->bytes) sink->bytes[sink->count] = byte;
@@ -96,6 +112,11 @@ static void test_generate(pcmoe_party **parties) {
     CHECK_STATUS(pcmoe_party_generate(parties[1], prompt, 8, 24, &s, collect_byte, &stopped, &produced), PCMOE_OK);
     CHECK(produced == 5);
     CHECK(memcmp(first.bytes, stopped.bytes, 5) == 0);
+
+    reentry r = {parties[1], PCMOE_OK};
+    CHECK_STATUS(pcmoe_party_generate(parties[1], prompt, 8, 4, &s, call_again, &r, &produced), PCMOE_OK);
+    CHECK(produced == 1);
+    CHECK(r.status == PCMOE_ERROR_INVALID_ARGUMENT);
 
     byte_sink greedy = {0}, defaults = {0};
     s.temperature = 0;

@@ -59,6 +59,23 @@ func trainedSession() throws -> (InProcessSession, MoEModel) {
     #expect(owners.map(snapshot) == before)
 }
 
+@Test func callbackCannotStartAnotherCall() throws {
+    let (session, _) = try trainedSession()
+    let party = session.parties[1]
+    var nested: String?
+    let produced = try party.generate(prompt: [65], maxBytes: 3, sampling: SamplingOptions()) { _ in
+        do {
+            _ = try party.evaluate(randomTokens(tinyConfig(experts: 6), batch: 2, seed: 1)[...])
+        } catch {
+            nested = (error as? PCMoEError)?.message
+        }
+        return false
+    }
+    #expect(produced.count == 1)
+    #expect(nested?.contains("a callback of that call cannot start another one") == true)
+    #expect(try party.evaluate(randomTokens(tinyConfig(experts: 6), batch: 2, seed: 1)[...]).loss.isFinite)
+}
+
 /// Every weight, gradient and optimizer moment of a party, and its step counts, as bytes.
 private func snapshot(_ party: Party) -> [[Float]] {
     let tensors = party.model.weights.named.map(\.tensor) + party.model.gradients.named.map(\.tensor)

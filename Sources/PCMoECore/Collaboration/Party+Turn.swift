@@ -63,8 +63,8 @@ extension Party {
     ///   owner rejects the request or does not reply; ``PCMoEError/nonFinite(_:)`` for a
     ///   NaN or infinite loss or gradient.
     public func trainTurn(tokens: [UInt8], turn: UInt64) throws -> TurnMetrics {
-        turnLock.lock()
-        defer { turnLock.unlock() }
+        try lockTurn()
+        defer { unlockTurn() }
         calls.resetCancel()
         guard tokens.count == options.batch * (config.sequence + 1) else {
             throw PCMoEError.invalidArgument("a turn takes \(options.batch) × \(config.sequence + 1) bytes; got \(tokens.count).")
@@ -170,8 +170,8 @@ extension Party {
     public func evaluate(_ bytes: ArraySlice<UInt8>, maxWindows: Int? = nil,
                          isCancelled: () -> Bool = { false },
                          progress: (Int, Int) -> Void = { _, _ in }) throws -> EvaluationResult {
-        turnLock.lock()
-        defer { turnLock.unlock() }
+        try lockTurn()
+        defer { unlockTurn() }
         calls.resetCancel()
         remote.turn = 0
         return try model.evaluate(bytes, batch: options.batch, maxWindows: maxWindows,

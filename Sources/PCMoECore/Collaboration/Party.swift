@@ -54,6 +54,10 @@ public final class Party: @unchecked Sendable {
     private var currentTransport: Transport?
     private var currentSession: SessionState?
     var allowedExports: Set<Int> = []
+    /// The thread that holds ``turnLock``, so that a call from inside a
+    /// callback of a running turn, evaluation or generation fails instead
+    /// of waiting for itself.
+    private var turnHolder: pthread_t?
     private var sent = 0, received = 0, rejected = 0
     private var messagesSent = 0, messagesReceived = 0
     private var lastRejection = ""
@@ -151,6 +155,25 @@ public final class Party: @unchecked Sendable {
             rejected += 1
             lastRejection = reason
         }
+    }
+
+    /// Takes the lock of turns, evaluations, generations and exports.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when this thread already
+    ///   holds it: a callback of the running call called the party again.
+    func lockTurn() throws {
+        let mine = stateLock.withLock { turnHolder.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+        guard !mine else {
+            throw PCMoEError.invalidArgument("party \(id) is running a turn, evaluation, generation or export on this "
+                                                 + "thread; a callback of that call cannot start another one.")
+        }
+        turnLock.lock()
+        stateLock.withLock { turnHolder = pthread_self() }
+    }
+
+    /// Releases the lock ``lockTurn()`` took.
+    func unlockTurn() {
+        stateLock.withLock { turnHolder = nil }
+        turnLock.unlock()
     }
 }
 

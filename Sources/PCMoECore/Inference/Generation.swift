@@ -47,8 +47,8 @@ extension Party {
     /// turns and evaluations.
     public func generate(prompt: [UInt8], maxBytes: Int, sampling: SamplingOptions,
                          emit: (UInt8) -> Bool = { _ in true }) throws -> [UInt8] {
-        turnLock.lock()
-        defer { turnLock.unlock() }
+        try lockTurn()
+        defer { unlockTurn() }
         calls.resetCancel()
         remote.turn = 0
         return try model.generate(prompt: prompt, maxBytes: maxBytes, sampling: sampling,

@@ -28,8 +28,8 @@ extension Party {
     ///   ``PCMoEError/invalidArgument(_:)`` when `path` exists; nothing is
     ///   written then. ``PCMoEError/io(_:)`` when the file cannot be written.
     public func exportModel(to path: String) throws {
-        turnLock.lock()
-        defer { turnLock.unlock() }
+        try lockTurn()
+        defer { unlockTurn() }
         calls.resetCancel()
         let whole = try MoEModel(config: config, seed: options.seed)
         copyOwnWeights(into: whole)
