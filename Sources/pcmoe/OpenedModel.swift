@@ -61,7 +61,7 @@ final class OpenedModel {
         let parties = try (0..<first.partyCount).map { party in
             let path = try PartyCheckpoint.newest(inFolder: folder(party))
             let info = try PartyCheckpoint.info(path: path)
-            // A folder holding another party's file would make that party answer twice, or in the wrong place.
+            // A folder with another party's file would make that party reply twice, or in the wrong place.
             guard info.partyID == party, info.partyCount == first.partyCount, info.session == first.session else {
                 throw PCMoEError.invalidCheckpoint("\(path) belongs to party \(info.partyID) of \(info.partyCount) in "
                                                        + "session \(info.session), but its folder is party \(party)'s of a "

@@ -4,9 +4,8 @@ import Foundation
 /// clipped, then Gaussian noise is added to every value.
 ///
 /// Rows routed to the party's own experts stay exact. The owner computes
-/// its experts on the noisy rows, and the gradients it returns are taken
-/// at the noisy rows; the requester uses them as the gradients of its
-/// exact rows. The noise costs accuracy and hides the rows: `pcmoe attack`
+/// its experts on the noisy rows, so the gradients it returns are taken at
+/// the noisy rows. The requester uses them as the gradients of its exact rows. The noise costs accuracy and hides the rows: `pcmoe attack`
 /// measures both.
 public struct RowNoise: Equatable, Sendable, Codable {
     /// The largest L2 norm a sent row keeps; a longer row is scaled down to it.

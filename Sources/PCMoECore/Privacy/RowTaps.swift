@@ -17,7 +17,7 @@ public struct ReceivedRows: Sendable {
     public let inference: Bool
 }
 
-/// Where the rows of one expert forward request came from, recorded by the
+/// The origin of each row of one expert forward request, recorded by the
 /// requester: the ground truth that privacy attacks are scored against.
 public struct SentRowOrigins: Sendable {
     /// The owner the request went to.
@@ -29,7 +29,7 @@ public struct SentRowOrigins: Sendable {
     /// The expert id of each row, as in the request.
     public let experts: [Int]
     /// The token index of each row within the forward's B·T tokens: row r
-    /// holds the hidden state of token positions[r], in the order sent.
+    /// is the hidden state of token positions[r], in the order sent.
     public let positions: [Int]
     /// True for an inference forward.
     public let inference: Bool
