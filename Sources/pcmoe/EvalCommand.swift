@@ -35,12 +35,7 @@ enum EvalCommand {
         if let threads { setMathThreads(threads) }
         let (model, header) = try Checkpoint.loadModel(from: path)
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
-        let bytes: ArraySlice<UInt8>
-        switch split {
-        case "validation": bytes = corpus.validation
-        case "train": bytes = corpus.train
-        default: bytes = corpus.bytes[...]
-        }
+        let bytes = part(of: corpus, split: split)
         let r = try model.evaluate(bytes, batch: batch, maxWindows: maxWindows > 0 ? maxWindows : nil)
         if json {
             let object: [String: Any] = ["checkpoint": path, "step": header.step, "split": split, "loss": r.loss,
@@ -50,6 +45,15 @@ enum EvalCommand {
         } else {
             print(String(format: "%@ (step %ld), %@ split: loss %.4f nats, %.3f bits per byte over %ld bytes",
                          path, header.step, split, r.loss, r.bitsPerByte, r.tokens))
+        }
+    }
+
+    /// Returns the split `split` names: "validation" (the last 10 %), "train", or anything else for all.
+    static func part(of corpus: Corpus, split: String) -> ArraySlice<UInt8> {
+        switch split {
+        case "validation": return corpus.validation
+        case "train": return corpus.train
+        default: return corpus.bytes[...]
         }
     }
 }

@@ -36,12 +36,7 @@ enum ScoreCommand {
         if let threads { setMathThreads(threads) }
         Log.set(level: .warning) { _, message in warning(message) }
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
-        let bytes: ArraySlice<UInt8>
-        switch split {
-        case "validation": bytes = corpus.validation
-        case "train": bytes = corpus.train
-        default: bytes = corpus.bytes[...]
-        }
+        let bytes = EvalCommand.part(of: corpus, split: split)
         let model = try OpenedModel.open(source, calls: calls)
         let result = try model.evaluate(bytes, maxWindows: maxWindows > 0 ? maxWindows : nil)
         if json {

@@ -3,23 +3,11 @@ import Testing
 
 @testable import PCMoECore
 
-/// Runs `body` and returns the message of the PCMoEError it throws, or nil.
-private func failure(_ body: () throws -> Void) -> String? {
-    do {
-        try body()
-        return nil
-    } catch let error as PCMoEError {
-        return error.message
-    } catch {
-        return "\(error)"
-    }
-}
-
 @Test func exportIsRefusedByDefaultAndWritesNothing() throws {
     let (session, _) = try trainedSession()
     let folder = temporaryFolder()
     let path = folder + "/model.safetensors"
-    let message = failure { try session.parties[1].exportModel(to: path) }
+    let message = errorMessage { try session.parties[1].exportModel(to: path) }
     #expect(message?.contains("party 0 refuses to send its experts to party 1: it exports to no party") == true)
     #expect(message?.contains("party 2 refuses to send its experts to party 1") == true)
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
@@ -30,7 +18,7 @@ private func failure(_ body: () throws -> Void) -> String? {
     try session.parties[0].allowExport(to: [1])
     try session.parties[2].allowExport(to: [0])
     let folder = temporaryFolder()
-    let message = failure { try session.parties[1].exportModel(to: folder + "/model.safetensors") }
+    let message = errorMessage { try session.parties[1].exportModel(to: folder + "/model.safetensors") }
     #expect(message?.contains("party 2 refuses to send its experts to party 1: it exports only to party 0") == true)
     #expect(message?.contains("party 0 refuses") == false)
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
@@ -58,7 +46,7 @@ private func failure(_ body: () throws -> Void) -> String? {
 @Test func exportPolicyRejectsUnknownParties() throws {
     let (session, _) = try trainedSession()
     try session.parties[0].allowExport(to: [2])
-    let message = failure { try session.parties[0].allowExport(to: [1, 3]) }
+    let message = errorMessage { try session.parties[0].allowExport(to: [1, 3]) }
     #expect(message?.contains("names party 3") == true)
     #expect(session.parties[0].exportAllowed == [2])
 }
@@ -95,5 +83,5 @@ private func failure(_ body: () throws -> Void) -> String? {
     #expect(SessionCheckpoints.turns(ofName: "turns-123456789.safetensors") == 123_456_789)
     #expect(SessionCheckpoints.turns(ofName: "turns-0123456789.safetensors") == nil)
     let empty = temporaryFolder()
-    #expect(failure { _ = try PartyCheckpoint.newest(inFolder: empty) }?.contains("contains no session checkpoint") == true)
+    #expect(errorMessage { _ = try PartyCheckpoint.newest(inFolder: empty) }?.contains("contains no session checkpoint") == true)
 }
