@@ -765,8 +765,8 @@ typedef void (*pcmoe_session_fn)(void *context, const pcmoe_session_event *event
  *
  * Starting: a party replies to greetings as soon as it has a transport.
  * One whose pcmoe_party_run_session has not begun yet replies as a party
- * without a session, which counts as not answering: the greeting party
- * keeps greeting it until its join timeout. A party whose session has
+ * without a session, which counts as no reply: the greeting party keeps
+ * greeting it until its join timeout. A party whose session has
  * only just begun may also reply before its join is under way, which can
  * make a peer that resumes fail with PCMOE_ERROR_INVALID_CHECKPOINT, or
  * break the session. So start the sessions of all parties close together,
@@ -861,7 +861,7 @@ typedef int (*pcmoe_byte_fn)(void *context, uint8_t byte);
  * with this party's model, and passes each byte to `callback` as soon as
  * it is drawn. Each byte comes from the next-byte distribution after the
  * last seq_len bytes of the text so far (prompt and bytes produced), drawn
- * as `sampling` says. The prompt is copied; `context` is passed back
+ * with the settings in `sampling`. The prompt is copied; `context` is passed back
  * unchanged and never freed. `sampling` may be NULL for the defaults.
  * `produced` may be NULL; otherwise it receives the number of bytes passed
  * to the callback, also when the call fails.
@@ -905,7 +905,7 @@ pcmoe_status pcmoe_party_allow_export(pcmoe_party *party, const uint32_t *party_
  * Asks every other party for its experts and writes the whole model (this
  * party's backbone, its own experts and everyone else's) to `path` as a
  * one-process checkpoint, which `pcmoe eval --checkpoint`, `pcmoe score
- * --model` and `pcmoe generate --model` read with no peer. The file holds
+ * --model` and `pcmoe generate --model` read with no peer. The file contains
  * weights only, no optimizer state, is written atomically with mode 0600,
  * and contains this party's backbone: keep it as private as its
  * checkpoints. The party must have joined, and every owner's experts must

@@ -1,7 +1,7 @@
 import CPCMoEABI
 import PCMoECore
 
-/// The most bytes one pcmoe_party_generate call produces.
+/// The maximum number of bytes one pcmoe_party_generate call produces.
 let maxGeneratedBytes = 1_000_000
 
 /// Returns the defaults of pcmoe_sampling_params, taken from the core's defaults.

@@ -115,7 +115,7 @@ final class OpenedModel {
     /// ends the wait at once.
     static func join(_ party: Party, within seconds: Double) throws {
         let deadline = Date(timeIntervalSinceNow: seconds)
-        var told = false
+        var warned = false
         while true {
             do {
                 try party.join(timeout: min(2, seconds), retries: 0)
@@ -128,10 +128,10 @@ final class OpenedModel {
                                               + "other party to answer, and the last attempt failed: \(error.message) Check that "
                                               + "every other party runs 'pcmoe serve' with the same deployment file.")
                 }
-                if !told {
+                if !warned {
                     warning("party \(party.id) is waiting up to \(Int(seconds.rounded())) s for the other parties to answer: "
                                 + error.message)
-                    told = true
+                    warned = true
                 }
             }
         }

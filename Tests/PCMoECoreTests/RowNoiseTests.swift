@@ -16,7 +16,7 @@ private final class FirstTurnRows: @unchecked Sendable {
     var all: [Float] { lock.withLock { rows } }
 }
 
-/// Party 0's first turn, with `noise` on the rows it sends, as party 2 sees them.
+/// Party 0's first turn, with `noise` on the rows it sends, as party 2 receives them.
 private func firstTurnRows(noise: RowNoise?) throws -> (rows: [Float], loss: Double) {
     let config = ModelConfig(dModel: 16, heads: 2, layers: 1, experts: 6, topK: 2, expertHidden: 8, sequence: 8)
     let session = try InProcessSession(partyCount: 3, config: config, options: collaborationOptions(batch: 8),

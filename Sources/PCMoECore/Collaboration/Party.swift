@@ -54,7 +54,7 @@ public final class Party: @unchecked Sendable {
     private var currentTransport: Transport?
     private var currentSession: SessionState?
     var allowedExports: Set<Int> = []
-    /// The thread that holds ``turnLock``, so that a call from inside a
+    /// The thread that has taken ``turnLock``, so that a call from inside a
     /// callback of a running turn, evaluation or generation fails instead
     /// of waiting for itself.
     private var turnHolder: pthread_t?
@@ -158,8 +158,8 @@ public final class Party: @unchecked Sendable {
     }
 
     /// Takes the lock of turns, evaluations, generations and exports.
-    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when this thread already
-    ///   holds it: a callback of the running call called the party again.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` when this thread has
+    ///   already taken it, because a callback of the running call called the party again.
     func lockTurn() throws {
         let mine = stateLock.withLock { turnHolder.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
         guard !mine else {

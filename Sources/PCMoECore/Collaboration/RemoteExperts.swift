@@ -102,7 +102,7 @@ final class RemoteExperts: ExpertCompute {
     }
 
     /// Stacks the rows of a part's batches and lists the expert of each row.
-    /// The expert and token index of each row of `part`, in the order ``joined(_:_:)`` sends them.
+    /// Returns the expert and token index of each row of `part`, in the order ``joined(_:_:)`` sends them.
     private func origins(_ part: OwnerPart, _ batches: [ExpertBatch], layer: Int, inference: Bool) -> SentRowOrigins {
         var experts: [Int] = [], positions: [Int] = []
         for i in part.batches {

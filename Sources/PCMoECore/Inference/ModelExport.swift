@@ -20,7 +20,7 @@ extension Party {
     ///
     /// Each owner sends its experts only when its ``Party/exportAllowed``
     /// names this party, and by default it refuses. All experts must come
-    /// from the same number of steps as this party's own. The file holds
+    /// from the same number of steps as this party's own. The file contains
     /// weights only, no optimizer moments, and is written only when every
     /// expert arrived and no file exists at `path`.
     /// - Throws: ``PCMoEError/peer(_:)`` naming every owner that refused or
