@@ -19,6 +19,8 @@ let mainHelp = """
       score     score text under a party's model (or a one-process checkpoint)
       generate  continue a prompt with a party's model, streaming the bytes
       export    copy the whole model to one file, when every other owner agrees
+      attack    measure how much of one party's text another party recovers from the
+                rows it receives, with and without defenses
       help      show this text, or a command's options: pcmoe help train
 
     Run 'pcmoe COMMAND --help' for the options of a command.
@@ -45,6 +47,7 @@ let commands: [String: (help: String, run: ([String]) throws -> Void)] = [
     "score": (ScoreCommand.help, ScoreCommand.run),
     "generate": (GenerateCommand.help, GenerateCommand.run),
     "export": (ExportCommand.help, ExportCommand.run),
+    "attack": (AttackCommand.help, AttackCommand.run),
 ]
 
 var arguments = Array(CommandLine.arguments.dropFirst())

@@ -14,10 +14,12 @@ public final class InProcessSession {
     /// Party i's backbone seed is `backboneSeeds[i]`, or, when none are
     /// given, the shared `options.seed`, so that every backbone starts like
     /// the one-process model with that seed. `rowNoise[i]`, when present, is
-    /// party i's ``PartySettings/rowNoise``.
+    /// party i's ``PartySettings/rowNoise``, and `ownExpertLayers[i]` its
+    /// ``PartySettings/ownExpertLayers``.
     /// - Throws: as ``Party/init(settings:config:options:ledger:)`` and ``Party/join()``.
     public init(partyCount: Int, config: ModelConfig, options: TrainingOptions, session: UInt64 = 1,
-                wireType: WireDType = .f32, backboneSeeds: [UInt64]? = nil, rowNoise: [Int: RowNoise] = [:]) throws {
+                wireType: WireDType = .f32, backboneSeeds: [UInt64]? = nil, rowNoise: [Int: RowNoise] = [:],
+                ownExpertLayers: [Int: Int] = [:]) throws {
         if let seeds = backboneSeeds, seeds.count != partyCount {
             throw PCMoEError.invalidArgument("\(seeds.count) backbone seeds for \(partyCount) parties; give one per party.")
         }
@@ -28,6 +30,7 @@ public final class InProcessSession {
             settings.wireType = wireType
             settings.backboneSeed = backboneSeeds?[id] ?? options.seed
             settings.rowNoise = rowNoise[id]
+            settings.ownExpertLayers = ownExpertLayers[id] ?? 0
             let party = try Party(settings: settings, config: config, options: options)
             party.transport = transport
             transport.attach(party)

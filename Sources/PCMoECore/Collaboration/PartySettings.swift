@@ -20,6 +20,12 @@ public struct PartySettings: Sendable, Equatable {
     /// Clipping and Gaussian noise on the rows this party sends to other
     /// owners; nil, the default, sends them exact. See ``RowNoise``.
     public var rowNoise: RowNoise?
+    /// In the first `ownExpertLayers` MoE layers, this party's router picks
+    /// only among the experts this party owns, so the rows of those layers
+    /// never leave it. The first layer's rows are the closest to the bytes,
+    /// so 1 hides the most for its cost. 0, the default, routes freely.
+    /// Needs at least top-k owned experts per layer.
+    public var ownExpertLayers = 0
 
     /// The largest party count accepted.
     public static let maxParties = 1024
@@ -53,6 +59,9 @@ public struct PartySettings: Sendable, Equatable {
                 "the call timeout is \(callTimeout) s; it must be above 0 and at most \(Int(Self.maxCallTimeout)) s (one week).")
         }
         try rowNoise?.validate()
+        guard ownExpertLayers >= 0 else {
+            throw PCMoEError.invalidArgument("the own-expert layers are \(ownExpertLayers); give 0 or more.")
+        }
         guard (0...Self.maxCallRetries).contains(callRetries) else {
             throw PCMoEError.invalidArgument("the call retries are \(callRetries); give 0 to \(Self.maxCallRetries).")
         }

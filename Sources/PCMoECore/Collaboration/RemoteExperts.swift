@@ -91,6 +91,13 @@ final class RemoteExperts: ExpertCompute {
         kept.removeAll()
     }
 
+    /// In the party's first ``PartySettings/ownExpertLayers`` layers, only its own experts.
+    func allowedExperts(layer: Int) -> [Bool]? {
+        guard let party, layer < party.settings.ownExpertLayers else { return nil }
+        let (id, n) = (party.id, party.settings.partyCount)
+        return (0..<party.config.experts).map { $0 % n == id }
+    }
+
     /// Groups batch indices by the owner of their expert, owners ascending.
     private func ownerParts(_ batches: [ExpertBatch], partyCount: Int) -> [OwnerPart] {
         var byOwner: [Int: [Int]] = [:]

@@ -32,4 +32,13 @@ public protocol ExpertCompute: AnyObject {
 
     /// Drops whatever was kept for a backward that will not come.
     func discardPending()
+
+    /// The experts the router of `layer` may pick, one flag per expert, or
+    /// nil for every expert.
+    func allowedExperts(layer: Int) -> [Bool]?
+}
+
+extension ExpertCompute {
+    /// Every expert may be picked.
+    public func allowedExperts(layer: Int) -> [Bool]? { nil }
 }

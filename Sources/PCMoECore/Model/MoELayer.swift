@@ -15,14 +15,21 @@ struct MoECache {
 ///
 /// Shapes: h [N, d], router [d, E], out [N, d] (overwritten). Outputs are
 /// combined token by token in slot order, so the result does not depend on
-/// the order in which experts finished.
+/// the order in which experts finished. Experts that `experts` does not
+/// allow in this layer get probability 0 and are never picked.
 func moeForward(_ h: Tensor, router: Tensor, topK: Int, layer: Int, experts: ExpertCompute,
                 keepForBackward: Bool, ledger: MemoryLedger?, into out: Tensor) throws -> MoECache {
     let (n, d, e) = (h.rows, h.columns, router.shape[1])
     let probs = Tensor([n, e], ledger: ledger)
     matmulForward(h, router, into: probs)
+    let allowed = experts.allowedExperts(layer: layer)
+    if let allowed {
+        for token in 0..<n {
+            for expert in 0..<e where !allowed[expert] { probs.data[token * e + expert] = -.infinity }
+        }
+    }
     softmaxForward(probs)
-    let routing = Routing(probs: probs, k: topK)
+    let routing = Routing(probs: probs, k: topK, allowed: allowed)
 
     var batches: [ExpertBatch] = []
     for (expert, slots) in routing.slotsOf.enumerated() where !slots.isEmpty {

@@ -46,6 +46,8 @@ public final class MoEModel {
     /// The expert runner. By default it uses this model's own expert weights.
     public var experts: ExpertCompute
     let ropeTables: RopeTables
+    /// Given each layer's post-norm MoE input [N, d] during a forward, when set.
+    var moeInputSink: ((Int, Tensor) -> Void)?
 
     /// Creates a model initialised from `seed`, holding the experts for
     /// which `owns` is true (by default every expert).
@@ -138,6 +140,7 @@ public final class MoEModel {
 
         let h2 = Tensor([n, d], ledger: ledger), rstd2 = Tensor([n], ledger: ledger)
         rmsNormForward(middle, weight: w.moeNorm, into: h2, rstd: rstd2)
+        moeInputSink?(l, h2)
         let out = Tensor([n, d], ledger: ledger)
         let moe = try moeForward(h2, router: w.router, topK: config.topK, layer: l, experts: experts,
                                  keepForBackward: training, ledger: ledger, into: out)

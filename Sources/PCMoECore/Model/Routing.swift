@@ -14,16 +14,21 @@ public struct Routing {
     /// Row of each slot within its expert's batch, [N·k].
     public let rowOf: [Int32]
 
-    /// Picks the top-k experts of every row of `probs`.
+    /// Picks the top-k experts of every row of `probs`, among the experts
+    /// whose `allowed` flag is true when flags are given.
     ///
     /// Shapes: probs [N, E] (router softmax outputs).
-    public init(probs: Tensor, k: Int) {
+    /// - Precondition: at least `k` experts are allowed.
+    public init(probs: Tensor, k: Int, allowed: [Bool]? = nil) {
         let (n, e) = (probs.rows, probs.columns)
         var expertOf = [Int32](repeating: 0, count: n * k)
         var weightOf = [Float](repeating: 0, count: n * k)
         var slotsOf = [[Int32]](repeating: [], count: e)
         var rowOf = [Int32](repeating: 0, count: n * k)
-        var picked = [Bool](repeating: false, count: e)
+        // An expert that may not be picked counts as picked already.
+        let barred = allowed.map { $0.map { !$0 } } ?? [Bool](repeating: false, count: e)
+        precondition(barred.count == e && barred.filter { !$0 }.count >= k, "routing: fewer than \(k) allowed experts")
+        var picked = barred
 
         for token in 0..<n {
             let p = probs.data + token * e
@@ -44,7 +49,7 @@ public struct Routing {
             for j in 0..<k {
                 let expert = Int(expertOf[token * k + j])
                 weightOf[token * k + j] = p[expert] / sum
-                picked[expert] = false
+                picked[expert] = barred[expert]
             }
         }
         self.k = k

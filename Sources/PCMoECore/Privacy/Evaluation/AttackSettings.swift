@@ -1,0 +1,78 @@
+/// Who attacks whom in a ``PrivacyEvaluation``, and the attacks' own settings.
+public struct AttackSettings: Equatable, Sendable {
+    /// The party that records what its experts receive and attacks.
+    public var attacker = 1
+    /// The party whose bytes the attacker tries to recover.
+    public var victim = 0
+    /// The k-means clusters of the first layer's rows.
+    public var clusters = 256
+    /// The share of the victim's observed tokens, the earliest ones, whose
+    /// bytes the known-plaintext attacks are given. Those tokens are not scored.
+    public var knownShare = 0.05
+    /// The most rows per layer the inversion models train on. They are drawn
+    /// evenly from every round, so the models see the backbones as they change.
+    public var inversionRows = 40_000
+    /// The inversion models' settings.
+    public var inversion = InversionModelOptions()
+    /// Also run the white-box bound, which costs one more forward of the
+    /// victim per round.
+    public var whiteBox = true
+    /// Seeds k-means and the choice of inversion rows.
+    public var seed: UInt64 = 1
+
+    /// The defaults: party 1 attacks party 0 with 256 clusters, 5 % known
+    /// plaintext, 40 000 inversion rows per layer and the white-box bound.
+    public init() {}
+
+    /// Checks the values against the number of parties.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
+    public func validate(partyCount: Int) throws {
+        guard (0..<partyCount).contains(attacker), (0..<partyCount).contains(victim) else {
+            throw PCMoEError.invalidArgument("the attacker is party \(attacker) and the victim party \(victim); "
+                                                 + "with \(partyCount) parties both must be from 0 to \(partyCount - 1).")
+        }
+        guard attacker != victim else {
+            throw PCMoEError.invalidArgument("party \(attacker) is both attacker and victim; pick two different parties.")
+        }
+        guard (1...65_536).contains(clusters) else {
+            throw PCMoEError.invalidArgument("\(clusters) clusters; give 1 to 65536.")
+        }
+        guard knownShare.isFinite, knownShare >= 0, knownShare < 1 else {
+            throw PCMoEError.invalidArgument("the known-plaintext share is \(knownShare); give a share from 0 up to, not including, 1.")
+        }
+        guard inversionRows >= 1 else {
+            throw PCMoEError.invalidArgument("\(inversionRows) inversion rows; give at least 1.")
+        }
+    }
+}
+
+/// The protections the parties of a ``PrivacyEvaluation`` run with; every
+/// party uses the same ones.
+public struct DefenseSetting: Equatable, Sendable, Codable, CustomStringConvertible {
+    /// Each party's backbone starts from its own seed (the demo's
+    /// pcmoe-private mode) instead of the shared one (the pcmoe mode).
+    public var privateBackbones = false
+    /// Clipping and noise on every row a party sends to another owner.
+    public var rowNoise: RowNoise?
+    /// The first MoE layers in which each party routes only to its own experts.
+    public var ownExpertLayers = 0
+
+    /// No protection beyond what PC-MoE itself gives: shared initial backbone, exact rows, free routing.
+    public init() {}
+
+    /// For example "shared backbone", or "private backbones, noise 0.5 (clip 12), own experts in 1 layer".
+    public var description: String {
+        var parts = [privateBackbones ? "private backbones" : "shared backbone"]
+        if let noise = rowNoise {
+            parts.append("noise \(Self.format(noise.sigma)) (clip \(Self.format(noise.clipNorm)))")
+        }
+        if ownExpertLayers > 0 {
+            parts.append("own experts in \(ownExpertLayers) layer\(ownExpertLayers == 1 ? "" : "s")")
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    private static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : "\(value)"
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import PCMoECore
+
+extension AttackCommand {
+    static func parseSettings(_ args: inout Arguments) throws -> AttackSettings {
+        var s = AttackSettings()
+        if let v = try args.int("--attacker", in: 0...Int.max) { s.attacker = v }
+        if let v = try args.int("--victim", in: 0...Int.max) { s.victim = v }
+        if let v = try args.int("--clusters", in: 1...65_536) { s.clusters = v }
+        if let v = try args.double("--known-share") { s.knownShare = v }
+        if let v = try args.int("--inversion-rows") { s.inversionRows = v }
+        if let v = try args.int("--inversion-epochs", in: 1...1000) { s.inversion.epochs = v }
+        if let v = try args.int("--inversion-hidden", in: 0...65_536) { s.inversion.hiddenWidth = v }
+        if args.flag("--no-white-box") { s.whiteBox = false }
+        if let v = try args.value("--attack-seed") {
+            guard let seed = UInt64(v) else { throw UsageError(message: "--attack-seed expects a non-negative integer, got '\(v)'.") }
+            s.seed = seed
+        }
+        guard s.knownShare >= 0, s.knownShare < 1 else {
+            throw UsageError(message: "--known-share is \(s.knownShare); give a share from 0 up to, not including, 1.")
+        }
+        return s
+    }
+
+    /// The runs: for each backbone choice, one without noise and own-expert
+    /// layers, then one per noise level and one per own-expert layer count.
+    static func parseDefenses(_ args: inout Arguments, config: ModelConfig) throws -> [DefenseSetting] {
+        let backbones = try list(try args.value("--backbones") ?? "shared", option: "--backbones") { name -> Bool? in
+            ["shared": false, "private": true][name]
+        }
+        let sigmas = try list(try args.value("--noise") ?? "", option: "--noise") { Double($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
+        let layers = try list(try args.value("--own-expert-layers") ?? "", option: "--own-expert-layers") { text -> Int? in
+            Int(text).flatMap { (0...config.layers).contains($0) ? $0 : nil }
+        }
+        let clip = try args.double("--row-clip") ?? Double(config.dModel).squareRoot()
+        guard clip > 0 else { throw UsageError(message: "--row-clip is \(clip); give a norm above 0.") }
+
+        var runs: [DefenseSetting] = []
+        for isPrivate in backbones {
+            var base = DefenseSetting()
+            base.privateBackbones = isPrivate
+            runs.append(base)
+            for sigma in sigmas where sigma > 0 {
+                var run = base
+                run.rowNoise = RowNoise(clipNorm: clip, sigma: sigma, seed: 1)
+                runs.append(run)
+            }
+            for count in layers where count > 0 {
+                var run = base
+                run.ownExpertLayers = count
+                runs.append(run)
+            }
+        }
+        return runs
+    }
+
+    /// Splits a comma-separated option into values, failing on the first that `parse` rejects.
+    private static func list<Value: Equatable>(_ text: String, option: String, parse: (String) -> Value?) throws -> [Value] {
+        var values: [Value] = []
+        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let value = parse(item) else {
+                throw UsageError(message: "\(option) has '\(item)', which is not an accepted value; see pcmoe attack --help.")
+            }
+            if !values.contains(value) { values.append(value) }
+        }
+        return values
+    }
+
+    static func parseTraining(_ args: inout Arguments, rounds: Int) throws -> TrainingOptions {
+        var base = TrainingOptions()
+        base.batch = 16
+        base.learningRate = 2e-3
+        var options = try TrainCommand.parseTraining(&args, base: base)
+        options.steps = rounds
+        try options.validate()
+        return options
+    }
+
+    /// Creates the output folder and checks attack.json before any training.
+    static func prepare(folder: String, json: String, overwrite: Bool) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PCMoEError.invalidArgument("--out \(folder) is a file; give the folder to write attack.json in.")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PCMoEError.io("cannot create the output folder \(folder): \(error.localizedDescription)")
+        }
+        try OutputFiles.check(json, option: "--out", replacing: overwrite)
+    }
+
+    private struct Report: Encodable {
+        let config: ModelConfig
+        let training: TrainingOptions
+        let parties: [String]
+        let clusters: Int
+        let knownShare: Double
+        let inversionRows: Int
+        let runs: [AttackReport]
+    }
+
+    static func write(_ reports: [AttackReport], comparison: Comparison, settings: AttackSettings, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let report = Report(config: comparison.config, training: comparison.options, parties: comparison.corpora.map(\.name),
+                            clusters: settings.clusters, knownShare: settings.knownShare,
+                            inversionRows: settings.inversionRows, runs: reports)
+        do {
+            try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw PCMoEError.io("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+}
