@@ -40,8 +40,10 @@ enum AttackCommand {
           --own-expert-layers LIST  numbers N of first MoE layers routed only to the party's
                                   own experts; one run each (0 adds none)
         Attacks:
-          --clusters N            k-means clusters on first-layer rows (default 256)
-          --known-share X         share of the victim's observed tokens, the earliest, whose
+          --clusters N            k-means clusters per window of first-layer rows (default 256)
+          --window-turns N        victim turns whose rows are clustered and labeled together,
+                                  as the backbone drifts; 0 for one window (default 0)
+          --known-share X         share of the victim's observed tokens, drawn at random, whose
                                   bytes the known-plaintext attacks get (default 0.05)
           --inversion-rows N      the attacker's own rows per layer the classifiers train on
                                   (default 40000)

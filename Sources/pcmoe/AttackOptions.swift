@@ -7,6 +7,7 @@ extension AttackCommand {
         if let v = try args.int("--attacker", in: 0...Int.max) { s.attacker = v }
         if let v = try args.int("--victim", in: 0...Int.max) { s.victim = v }
         if let v = try args.int("--clusters", in: 1...65_536) { s.clusters = v }
+        if let v = try args.int("--window-turns", in: 0...Int.max) { s.windowTurns = v }
         if let v = try args.double("--known-share") { s.knownShare = v }
         if let v = try args.int("--inversion-rows") { s.inversionRows = v }
         if let v = try args.int("--inversion-epochs", in: 1...1000) { s.inversion.epochs = v }
@@ -95,6 +96,7 @@ extension AttackCommand {
         let training: TrainingOptions
         let parties: [String]
         let clusters: Int
+        let windowTurns: Int
         let knownShare: Double
         let inversionRows: Int
         let runs: [AttackReport]
@@ -104,7 +106,7 @@ extension AttackCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let report = Report(config: comparison.config, training: comparison.options, parties: comparison.corpora.map(\.name),
-                            clusters: settings.clusters, knownShare: settings.knownShare,
+                            clusters: settings.clusters, windowTurns: settings.windowTurns, knownShare: settings.knownShare,
                             inversionRows: settings.inversionRows, runs: reports)
         do {
             try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)

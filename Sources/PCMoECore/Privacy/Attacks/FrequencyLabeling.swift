@@ -55,6 +55,31 @@ public enum FrequencyLabeling {
         return labels
     }
 
+    /// Returns one byte per symbol, indexed by symbol id, letting several
+    /// symbols share a byte: each symbol, largest first, gets the byte whose
+    /// expected row count (reference share × total rows) exceeds the rows
+    /// already labelled with it by the most. Ties go to the more frequent
+    /// reference byte, then the lower byte value.
+    ///
+    /// This suits clusterings that split frequent bytes into several
+    /// clusters, where the one-to-one rule of ``labels(sizes:reference:fixed:)``
+    /// would give the second cluster of a space another byte.
+    /// - Precondition: as ``labels(sizes:reference:fixed:)``.
+    public static func sharedLabels(sizes: [Int], reference: [Double]) -> [UInt8] {
+        precondition(reference.count == 256, "frequency labeling: \(reference.count) reference frequencies, expected 256")
+        precondition(reference.allSatisfy { $0.isFinite && $0 >= 0 }, "frequency labeling: invalid reference frequency")
+        let byteRanking = (0..<256).sorted { reference[$0] > reference[$1] || (reference[$0] == reference[$1] && $0 < $1) }
+        let symbols = sizes.indices.sorted { sizes[$0] > sizes[$1] || (sizes[$0] == sizes[$1] && $0 < $1) }
+        var remaining = expectedRowCounts(sizes: sizes, reference: reference)
+        var labels = [UInt8](repeating: 0, count: sizes.count)
+        for symbol in symbols {
+            let byte = byteRanking.max { remaining[$0] < remaining[$1] }!
+            labels[symbol] = UInt8(byte)
+            remaining[byte] -= Double(sizes[symbol])
+        }
+        return labels
+    }
+
     /// Returns the predicted byte of each row: the label of its symbol.
     public static func bytes(symbols: [Int], labels: [UInt8]) -> [UInt8] {
         symbols.map { labels[$0] }

@@ -4,10 +4,17 @@ public struct AttackSettings: Equatable, Sendable {
     public var attacker = 1
     /// The party whose bytes the attacker tries to recover.
     public var victim = 0
-    /// The k-means clusters of the first layer's rows.
+    /// The k-means clusters of the first layer's rows, in each window.
     public var clusters = 256
-    /// The share of the victim's observed tokens, the earliest ones, whose
-    /// bytes the known-plaintext attacks are given. Those tokens are not scored.
+    /// The victim turns whose first-layer rows are clustered together; 0
+    /// clusters all rows at once. The backbone changes as it trains, so rows
+    /// of one byte drift apart over a run; the attacker sees each request's
+    /// turn and can cluster recent rows together.
+    public var windowTurns = 0
+    /// The share of the victim's observed tokens, drawn at random, whose
+    /// bytes the known-plaintext attacks are given, as when a header or
+    /// boilerplate the attacker knows recurs through the victim's text.
+    /// Those tokens are not scored.
     public var knownShare = 0.05
     /// The most rows per layer the inversion models train on. They are drawn
     /// evenly from every round, so the models see the backbones as they change.
@@ -20,8 +27,9 @@ public struct AttackSettings: Equatable, Sendable {
     /// Seeds k-means and the choice of inversion rows.
     public var seed: UInt64 = 1
 
-    /// The defaults: party 1 attacks party 0 with 256 clusters, 5 % known
-    /// plaintext, 40 000 inversion rows per layer and the white-box bound.
+    /// The defaults: party 1 attacks party 0 with 256 clusters over the whole
+    /// run, 5 % known plaintext, 40 000 inversion rows per layer and the
+    /// white-box bound.
     public init() {}
 
     /// Checks the values against the number of parties.
@@ -36,6 +44,9 @@ public struct AttackSettings: Equatable, Sendable {
         }
         guard (1...65_536).contains(clusters) else {
             throw PCMoEError.invalidArgument("\(clusters) clusters; give 1 to 65536.")
+        }
+        guard windowTurns >= 0 else {
+            throw PCMoEError.invalidArgument("the clustering window is \(windowTurns) turns; give 0 (one window) or more.")
         }
         guard knownShare.isFinite, knownShare >= 0, knownShare < 1 else {
             throw PCMoEError.invalidArgument("the known-plaintext share is \(knownShare); give a share from 0 up to, not including, 1.")

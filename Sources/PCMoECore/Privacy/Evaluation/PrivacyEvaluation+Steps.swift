@@ -50,7 +50,7 @@ extension PrivacyEvaluation {
                                      reference: byteFrequencies(of: comparison.corpora[settings.attacker].train))
         let layers = observations.layers
         try checkCancelled("before the attacks")
-        onStage?("k-means with \(settings.clusters) clusters on \(layers[0].bytes.count) first-layer rows")
+        onStage?("k-means with \(settings.clusters) clusters per window on \(layers[0].bytes.count) first-layer rows")
         var results = try attacks.clustering(layers[0], index: 0)
         for (l, layer) in layers.enumerated() {
             try checkCancelled("before the inversion model of layer \(l)")
