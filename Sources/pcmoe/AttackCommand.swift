@@ -87,6 +87,7 @@ enum AttackCommand {
         if paths.count == 1 {
             throw UsageError(message: "--data was given once; give it once per party, for at least two parties.")
         }
+        try settings.validate(partyCount: paths.isEmpty ? DemoCommand.debianCorpora.count : paths.count)
         let json = folder + "/attack.json"
         try prepare(folder: folder, json: json, overwrite: overwrite)
         if let threads { setMathThreads(threads) }

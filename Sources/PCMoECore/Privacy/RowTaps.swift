@@ -51,8 +51,9 @@ final class RowTapSinks: @unchecked Sendable {
 }
 
 extension Party {
-    /// Passes every expert forward request this party accepts from another
-    /// party to `sink`, with its rows as decoded, before the experts run.
+    /// Passes every expert forward request this party serves for another
+    /// party to `sink`, with its rows as decoded, once its experts have run
+    /// on them. A request the experts refuse is not passed.
     /// This is the view of an owner that keeps everything it receives; the
     /// privacy evaluation uses it as the attacker's record. Nil stops it.
     /// `sink` runs on the thread that delivers the party's messages.
