@@ -218,6 +218,33 @@ typedef struct pcmoe_party_params {
      * struct_size that ends before this field (a program built against a
      * header without it) leaves the default. */
     uint32_t call_retries;
+    /* The three fields below were appended after call_retries. The first
+     * starts at the struct's size without them, so the tail padding after
+     * call_retries is never read as a field. A struct_size that ends before
+     * a field (a program built against a header without it) leaves that
+     * field's default. */
+    /* The L2 norm limit of the rows this party sends to other expert
+     * owners, in training and in inference. A longer row is scaled down to
+     * it before row_noise_sigma is added. A finite value of 0 or more;
+     * default 0. With row_noise_sigma 0 too, rows are sent exact, and a
+     * clip above 0 with row_noise_sigma 0 clips without noise. Rows routed
+     * to the party's own experts are never clipped. Rows after RMSNorm have
+     * a norm near sqrt(d_model) times the scale of the norm weights, and
+     * 'pcmoe party --row-noise' clips to sqrt(d_model). */
+    double row_clip_norm;
+    /* The standard deviation of the Gaussian noise added to each value of a
+     * clipped row; a finite value of 0 or more. Default 0 (no noise). Above
+     * 0 it needs row_clip_norm above 0, or pcmoe_party_create fails naming
+     * row_clip_norm. The noise is seeded from the system's random
+     * generator, so peers cannot regenerate it. Noise hides the rows and
+     * costs accuracy; 'pcmoe attack' measures both. */
+    double row_noise_sigma;
+    /* In the first own_expert_layers layers, this party's router picks only
+     * among the experts this party owns, so the rows of those layers never
+     * leave it; 0 ... n_layers. Default 0 (free routing). Above 0 it needs
+     * the party to own at least top_k experts per layer (see party_count),
+     * or pcmoe_party_create fails naming own_expert_layers. */
+    uint32_t own_expert_layers;
 } pcmoe_party_params;
 
 /*

@@ -4,7 +4,8 @@ import PCMoECore
 /// Size of the first published version of each struct. When a struct
 /// grows, these stay as they are.
 enum FirstVersion {
-    /// pcmoe_party_params up to backbone_seed; call_retries came later.
+    /// pcmoe_party_params up to backbone_seed. call_retries came later, and
+    /// after it row_clip_norm, row_noise_sigma and own_expert_layers.
     static let partyParams = MemoryLayout<pcmoe_party_params>.offset(of: \pcmoe_party_params.backbone_seed)!
         + MemoryLayout<UInt64>.size
     static let turnResult = MemoryLayout<pcmoe_turn_result>.size
@@ -50,6 +51,9 @@ func defaultParams() -> pcmoe_party_params {
     p.use_backbone_seed = 0
     p.backbone_seed = 0
     p.call_retries = UInt32(settings.callRetries)
+    p.row_clip_norm = settings.rowNoise?.clipNorm ?? 0
+    p.row_noise_sigma = settings.rowNoise?.sigma ?? 0
+    p.own_expert_layers = UInt32(settings.ownExpertLayers)
     return p
 }
 
@@ -77,6 +81,9 @@ func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
     settings.callTimeout = p.call_timeout_seconds
     settings.callRetries = Int(p.call_retries)
     settings.backboneSeed = p.use_backbone_seed != 0 ? p.backbone_seed : nil
+    settings.rowNoise = try RowNoise.fromValues(clipNorm: p.row_clip_norm, sigma: p.row_noise_sigma,
+                                                clipName: "row_clip_norm", sigmaName: "row_noise_sigma")
+    settings.ownExpertLayers = Int(p.own_expert_layers)
     let model = ModelConfig(dModel: Int(p.d_model), heads: Int(p.n_heads), layers: Int(p.n_layers),
                             experts: Int(p.n_experts), topK: Int(p.top_k), expertHidden: Int(p.expert_hidden),
                             sequence: Int(p.seq_len))
@@ -92,7 +99,13 @@ func partyConfig(_ p: pcmoe_party_params) throws -> PartyConfig {
     training.weightDecay = p.weight_decay
     training.clipNorm = p.clip_norm
     training.seed = p.seed
-    return PartyConfig(settings: settings, model: model, training: training)
+    let config = PartyConfig(settings: settings, model: model, training: training)
+    // Party.init checks own_expert_layers too, under another name. Checking
+    // here names the C field, after validate() has checked the party id and
+    // count that the check needs.
+    try config.validate()
+    try settings.validateOwnExpertLayers(for: model, name: "own_expert_layers")
+    return config
 }
 
 @_cdecl("pcmoe_party_default_params")

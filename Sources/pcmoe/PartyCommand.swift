@@ -17,8 +17,9 @@ enum PartyCommand {
 
         With --in-process, every party of the deployment runs in this process
         over the in-process transport instead, with no network and no keys:
-        the i-th --data and the i-th --backbone-seed belong to party i. It prints
-        the same lines, so its losses can be compared with a network run.
+        the i-th --data and the i-th --backbone-seed belong to party i, and the
+        privacy options apply to every party. It prints the same lines, so its
+        losses can be compared with a network run.
 
         Session:
           --deployment FILE     JSON file with the session id and each party's id, endpoint
@@ -36,6 +37,16 @@ enum PartyCommand {
                                 from the system's random generator)
           --wire TYPE           element type of the tensors sent: f32, bf16 or f16 (default f32)
           --eval-windows N      windows in the final evaluation (default: the whole held-out text)
+        Privacy, set per party; each costs accuracy ('pcmoe attack' measures both sides):
+          --row-noise SIGMA     add Gaussian noise of standard deviation SIGMA to each value of
+                                the rows this party sends to other expert owners, after
+                                clipping each row to --row-clip (default: rows sent exact)
+          --row-clip X          L2 norm each sent row is clipped to, above 0 (default
+                                sqrt(d_model) with --row-noise). Alone, it clips without noise
+          --own-expert-layers N
+                                in the first N layers, route this party's tokens only to its own
+                                experts, so those rows never leave it; 0 to the model's layers,
+                                and the party must own at least top-k experts (default 0)
         Faults:
           --call-timeout S      seconds to wait for each attempt of a remote call (default 120)
           --retries N           times an unanswered call is sent again, 0 to 100 (default 2)
@@ -74,6 +85,8 @@ enum PartyCommand {
         var wire = WireDType.f32
         var callTimeout = 120.0
         var retries = 2
+        var rowNoise: RowNoise?
+        var ownExpertLayers = 0
         var plainTCP: Bool
         var model: ModelConfig
         var training: TrainingOptions
@@ -119,12 +132,32 @@ enum PartyCommand {
         let retries = try args.int("--retries", in: 0...PartySettings.maxCallRetries) ?? 2
         let model = try ModelOptions.parse(&args, file: try args.value("--config"))
         let training = try TrainCommand.parseTraining(&args)
+        let rowNoise = try rowNoise(&args, model: model)
+        let ownExpertLayers = try args.int("--own-expert-layers", in: 0...model.layers) ?? 0
         let threads = try args.int("--threads", in: 1...1024)
         try args.finish()
 
         return Options(deployment: deployment, id: id, key: key, data: data, inProcess: inProcess, checkpoints: checkpoints,
                        session: session, backboneSeeds: seeds, wire: wire, callTimeout: callTimeout, retries: retries,
-                       plainTCP: plainTCP, model: model, training: training, threads: threads)
+                       rowNoise: rowNoise, ownExpertLayers: ownExpertLayers, plainTCP: plainTCP, model: model,
+                       training: training, threads: threads)
+    }
+
+    /// Reads --row-noise and --row-clip. Either one turns row noise on, and
+    /// the clip norm defaults to sqrt(d_model), near the norm of a row after
+    /// RMSNorm. The noise seed is drawn at random so that peers cannot
+    /// regenerate the noise.
+    private static func rowNoise(_ args: inout Arguments, model: ModelConfig) throws -> RowNoise? {
+        let sigma = try args.double("--row-noise")
+        let clip = try args.double("--row-clip")
+        if let sigma, sigma < 0 {
+            throw UsageError(message: "--row-noise expects a standard deviation of 0 or more, got '\(sigma)'.")
+        }
+        if let clip, clip <= 0 {
+            throw UsageError(message: "--row-clip expects a norm above 0, got '\(clip)'.")
+        }
+        guard sigma != nil || clip != nil else { return nil }
+        return RowNoise(clipNorm: clip ?? Double(model.dModel).squareRoot(), sigma: sigma ?? 0)
     }
 
     private static func backboneSeeds(_ args: inout Arguments, most: Int) throws -> [UInt64] {

@@ -63,6 +63,10 @@ enum PartyRun {
         settings.callTimeout = options.callTimeout
         settings.callRetries = options.retries
         settings.backboneSeed = seed
+        settings.rowNoise = options.rowNoise
+        settings.ownExpertLayers = options.ownExpertLayers
+        try settings.validate()
+        try settings.validateOwnExpertLayers(for: options.model, name: "--own-expert-layers")
         return try PartyHost(config: PartyConfig(settings: settings, model: options.model, training: options.training,
                                                  data: data))
     }

@@ -15,6 +15,7 @@ int checks_failed = 0;
 int main(void) {
     test_library();
     test_party_errors();
+    test_privacy();
     test_messages();
     test_training();
     test_checkpoints();

@@ -28,6 +28,7 @@ int write_file(const char *path, const char *text);
 /* Test groups, one per file. */
 void test_library(void);
 void test_party_errors(void);
+void test_privacy(void);
 void test_messages(void);
 void test_training(void);
 void test_checkpoints(void);

@@ -20,6 +20,8 @@ private func parseError(_ json: String) -> String? {
     #expect(config.settings.session == 9)
     #expect(config.settings.backboneSeed == nil)
     #expect(config.settings.wireType == .f32)
+    #expect(config.settings.rowNoise == nil)
+    #expect(config.settings.ownExpertLayers == 0)
     #expect(config.model == ModelConfig())
     #expect(config.training == TrainingOptions())
     #expect(config.data.isEmpty)
@@ -28,7 +30,8 @@ private func parseError(_ json: String) -> String? {
 @Test func partyConfigReadsEveryKey() throws {
     let json = """
         {"party": {"id": 0, "party_count": 3, "session": 4, "wire_type": "f16", "call_timeout_seconds": 2.5,
-                   "backbone_seed": 18446744073709551615},
+                   "call_retries": 7, "backbone_seed": 18446744073709551615, "row_clip_norm": 3.5,
+                   "row_noise_sigma": 0.25, "own_expert_layers": 2},
          "model": {"d_model": 32, "n_heads": 2, "n_layers": 3, "n_experts": 5, "top_k": 1,
                    "expert_hidden": 40, "seq_len": 12},
          "training": {"steps": 7, "batch": 3, "learning_rate": 0.01, "warmup_fraction": 0.5,
@@ -38,7 +41,10 @@ private func parseError(_ json: String) -> String? {
     let config = try PartyConfig.parse(Data(json.utf8), name: "t")
     #expect(config.settings.wireType == .f16)
     #expect(config.settings.callTimeout == 2.5)
+    #expect(config.settings.callRetries == 7)
     #expect(config.settings.backboneSeed == UInt64.max)
+    #expect(config.settings.rowNoise == RowNoise(clipNorm: 3.5, sigma: 0.25, seed: nil))
+    #expect(config.settings.ownExpertLayers == 2)
     #expect(config.model == ModelConfig(dModel: 32, heads: 2, layers: 3, experts: 5, topK: 1, expertHidden: 40, sequence: 12))
     #expect(config.training.steps == 7)
     #expect(config.training.batch == 3)
@@ -68,6 +74,15 @@ private func parseError(_ json: String) -> String? {
     (#"{"party": {"id": 0, "party_count": 2, "session": 1, "wire_type": "fp16"}}"#, "f32, bf16 or f16"),
     (#"{"party": {"id": 0, "party_count": 2, "session": 1}, "data": "x.txt"}"#, "\"data\""),
     (#"{"party": null}"#, "no \"party\" section"),
+    (#"{"party": {"id": 0, "party_count": 2, "session": 1, "row_noise_sigma": 0.5}}"#,
+     "\"party.row_noise_sigma\" is 0.5 but \"party.row_clip_norm\" is 0"),
+    (#"{"party": {"id": 0, "party_count": 2, "session": 1, "row_clip_norm": -1}}"#, "\"party.row_clip_norm\" is -1.0"),
+    (#"{"party": {"id": 0, "party_count": 2, "session": 1, "row_clip_norm": 1, "row_noise_sigma": -2}}"#,
+     "\"party.row_noise_sigma\" is -2.0"),
+    (#"{"party": {"id": 0, "party_count": 2, "session": 1, "row_clip_norm": "big"}}"#, "party.row_clip_norm"),
+    (#"{"party": {"id": 0, "party_count": 2, "session": 1, "own_expert_layers": -1}}"#,
+     "\"party.own_expert_layers\" is -1"),
+    (#"{"party": {"id": 0, "party_count": 2, "session": 1, "own_expert_layers": 1.5}}"#, "party.own_expert_layers"),
     ("", "not valid JSON"),
 ])
 func partyConfigRejects(json: String, expected: String) {
@@ -81,6 +96,29 @@ func partyConfigRejects(json: String, expected: String) {
     let path = try folder.write("conf/party.json", #"{"party": {"id": 0, "party_count": 2, "session": 1}, "data": ["text.txt", "/abs.txt"]}"#)
     let config = try PartyConfig.load(path: path)
     #expect(config.data == [folder.path + "/conf/text.txt", "/abs.txt"])
+}
+
+@Test func partyConfigChecksOwnExpertLayersOnLoad() throws {
+    let folder = try TemporaryFolder()
+    let model = #""model": {"d_model": 16, "n_heads": 2, "n_layers": 2, "n_experts": 5, "top_k": 2}"#
+    let clipOnly = try folder.write("clip.json", #"{"party": {"id": 0, "party_count": 2, "session": 1, "row_clip_norm": 4, "#
+                                        + #""own_expert_layers": 2}, "# + model + "}")
+    let config = try PartyConfig.load(path: clipOnly)
+    #expect(config.settings.rowNoise == RowNoise(clipNorm: 4, sigma: 0, seed: nil))
+    #expect(config.settings.ownExpertLayers == 2)
+
+    let tooMany = try folder.write("many.json", #"{"party": {"id": 0, "party_count": 2, "session": 1, "#
+                                       + #""own_expert_layers": 3}, "# + model + "}")
+    let many = errorMessage { _ = try PartyConfig.load(path: tooMany) }
+    #expect(many?.contains("many.json") == true, "\(many ?? "no error")")
+    #expect(many?.contains("\"party.own_expert_layers\" is 3, but the model has 2 layers") == true, "\(many ?? "no error")")
+
+    // With three parties and five experts, party 2 owns only expert 2, fewer than top-2.
+    let fewOwned = try folder.write("few.json", #"{"party": {"id": 2, "party_count": 3, "session": 1, "#
+                                        + #""own_expert_layers": 1}, "# + model + "}")
+    let few = errorMessage { _ = try PartyConfig.load(path: fewOwned) }
+    #expect(few?.contains("\"party.own_expert_layers\" is 1, but party 2 owns 1 of 5 experts") == true,
+            "\(few ?? "no error")")
 }
 
 @Test func partyConfigRejectsLargeFiles() throws {

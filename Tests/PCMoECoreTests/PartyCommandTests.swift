@@ -31,6 +31,12 @@ private func deploymentFolder() throws -> String {
       "--checkpoint-every", "0"], "--checkpoint-every expects an integer at least 1"),
     (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
       "--retries", "101"], "--retries expects an integer from 0 to 100"),
+    (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
+      "--row-noise", "-1"], "--row-noise expects a standard deviation of 0 or more, got '-1.0'"),
+    (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
+      "--row-clip", "0"], "--row-clip expects a norm above 0, got '0.0'"),
+    (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
+      "--own-expert-layers", "5"], "--own-expert-layers expects an integer from 0 to 4"),
 ])
 func partyCommandRejectsUsage(arguments: [String], expected: String) throws {
     let folder = try deploymentFolder()
@@ -61,4 +67,63 @@ func partyCommandRejectsUsage(arguments: [String], expected: String) throws {
     let result = try runPCMoE(["party", "--deployment", "deployment.json", "--in-process", "--data", "text.txt"], in: folder)
     #expect(result.status == 2)
     #expect(result.output.contains("one --data per party of the deployment: 3, got 1"), "\(result.output)")
+}
+
+@Test func partyHelpListsPrivacyOptions() throws {
+    let result = try runPCMoE(["party", "--help"], in: commandFolder())
+    #expect(result.status == 0)
+    for option in ["--row-noise SIGMA", "--row-clip X", "--own-expert-layers N"] {
+        #expect(result.output.contains(option), "\(option) is missing from the help")
+    }
+}
+
+/// Runs a tiny three-party `pcmoe party --in-process` with `extra` options
+/// and checkpoints in `name`, and returns its turn losses and total bytes sent.
+private func inProcessRun(in folder: String, name: String, experts: Int = 6,
+                          _ extra: [String]) throws -> (status: Int32, losses: [String], bytesSent: Int, output: String) {
+    let arguments = ["party", "--deployment", "deployment.json", "--in-process", "--data", "text.txt", "--data", "text.txt",
+                     "--data", "text.txt", "--checkpoints", name, "--backbone-seed", "1", "--backbone-seed", "2",
+                     "--backbone-seed", "3", "--d-model", "16", "--heads", "2", "--layers", "1", "--experts", "\(experts)",
+                     "--expert-hidden", "16", "--seq-len", "16", "--batch", "2", "--steps", "3", "--eval-windows", "2",
+                     "--threads", "1"]
+    let result = try runPCMoE(arguments + extra, in: folder)
+    var losses: [String] = [], bytesSent = 0
+    for line in result.output.split(separator: "\n") {
+        let words = line.split(separator: " ")
+        if words.count > 5, words[2] == "turn", words[4] == "loss" { losses.append(String(words[5])) }
+        if let field = words.first(where: { $0.hasPrefix("bytes_sent=") }) {
+            bytesSent += Int(field.dropFirst("bytes_sent=".count)) ?? 0
+        }
+    }
+    return (result.status, losses, bytesSent, result.output)
+}
+
+@Test func partyInProcessAppliesPrivacyOptions() throws {
+    let folder = try deploymentFolder()
+    let exact = try inProcessRun(in: folder, name: "exact", [])
+    let wideClip = try inProcessRun(in: folder, name: "wide-clip", ["--row-clip", "1e6"])
+    let noisy = try inProcessRun(in: folder, name: "noisy", ["--row-noise", "2"])
+    let own = try inProcessRun(in: folder, name: "own", ["--own-expert-layers", "1"])
+    for run in [exact, wideClip, noisy, own] {
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.losses.count == 3, "\(run.output)")
+    }
+
+    // A clip above every row's norm with no noise leaves the rows exact, so
+    // the losses equal those of the run without options.
+    #expect(wideClip.losses == exact.losses)
+    // Noise on the sent rows changes what the other owners' experts return.
+    #expect(noisy.losses != exact.losses)
+    // With their only layer routed to their own experts, the parties send
+    // no rows, only the session's own messages.
+    #expect(own.losses != exact.losses)
+    #expect(own.bytesSent * 4 < exact.bytesSent, "own \(own.bytesSent), exact \(exact.bytesSent)")
+}
+
+@Test func partyOwnExpertLayersNeedTopKOwnedExperts() throws {
+    let folder = try deploymentFolder()
+    // With four experts, parties 1 and 2 own one each, fewer than top-2.
+    let run = try inProcessRun(in: folder, name: "few", experts: 4, ["--own-expert-layers", "1"])
+    #expect(run.status == 1)
+    #expect(run.output.contains("--own-expert-layers is 1, but party 1 owns 1 of 4 experts"), "\(run.output)")
 }

@@ -69,3 +69,29 @@ private func firstTurnRows(noise: RowNoise?) throws -> (rows: [Float], loss: Dou
     settings.rowNoise = RowNoise(clipNorm: 1, sigma: .nan)
     #expect(throws: PCMoEError.self) { try settings.validate() }
 }
+
+@Test func rowNoiseFromValuesTurnsOffAtZero() throws {
+    let off = try RowNoise.fromValues(clipNorm: 0, sigma: 0, clipName: "clip", sigmaName: "sigma")
+    #expect(off == nil)
+    let clipOnly = try RowNoise.fromValues(clipNorm: 3, sigma: 0, clipName: "clip", sigmaName: "sigma")
+    #expect(clipOnly?.clipNorm == 3)
+    #expect(clipOnly?.sigma == 0)
+    #expect(clipOnly?.seed == nil)
+    let noisy = try RowNoise.fromValues(clipNorm: 3, sigma: 0.25, clipName: "clip", sigmaName: "sigma")
+    #expect(noisy?.clipNorm == 3)
+    #expect(noisy?.sigma == 0.25)
+    #expect(noisy?.seed == nil)
+}
+
+@Test(arguments: [
+    (0.0, 0.5, "sigma is 0.5 but clip is 0"),
+    (-1.0, 0.0, "clip is -1.0"),
+    (Double.nan, 0.0, "clip is nan"),
+    (Double.infinity, 0.0, "clip is inf"),
+    (1.0, -0.5, "sigma is -0.5"),
+    (1.0, Double.infinity, "sigma is inf"),
+])
+func rowNoiseFromValuesRejects(clip: Double, sigma: Double, expected: String) {
+    let message = errorMessage { _ = try RowNoise.fromValues(clipNorm: clip, sigma: sigma, clipName: "clip", sigmaName: "sigma") }
+    #expect(message?.contains(expected) == true, "\(message ?? "no error")")
+}

@@ -78,6 +78,9 @@ func TestDefaultParams(t *testing.T) {
 	if params.CallTimeout.Seconds() != 120 || params.CallRetries != 2 || params.UseBackboneSeed {
 		t.Errorf("unexpected defaults %+v", params)
 	}
+	if params.RowClipNorm != 0 || params.RowNoiseSigma != 0 || params.OwnExpertLayers != 0 {
+		t.Errorf("unexpected privacy defaults %+v", params)
+	}
 	session, err := DefaultSessionParams()
 	if err != nil {
 		t.Fatalf("DefaultSessionParams: %v", err)
@@ -98,6 +101,9 @@ func TestBadParams(t *testing.T) {
 		{func(p *PartyParams) { p.NHeads = 3 }, "n_heads"},
 		{func(p *PartyParams) { p.WireType = 7 }, "wire_type"},
 		{func(p *PartyParams) { p.CallRetries = 101 }, "call retries are 101"},
+		{func(p *PartyParams) { p.RowNoiseSigma = 0.5 }, "row_noise_sigma is 0.5 but row_clip_norm is 0"},
+		{func(p *PartyParams) { p.RowClipNorm = -1 }, "row_clip_norm is -1"},
+		{func(p *PartyParams) { p.OwnExpertLayers = 2 }, "own_expert_layers is 2"},
 	}
 	for _, c := range cases {
 		params := tinyParams(t, 0, 2)
@@ -112,6 +118,16 @@ func TestBadParams(t *testing.T) {
 	// Params not made by DefaultPartyParams carry no struct size.
 	_, err := NewParty(PartyParams{PartyCount: 1, Session: 1})
 	requireError(t, err, StatusInvalidArgument, "pcmoe_party_default_params")
+}
+
+func TestPrivacyParamsCreateParty(t *testing.T) {
+	params := tinyParams(t, 0, 2)
+	params.RowClipNorm, params.RowNoiseSigma, params.OwnExpertLayers = 4, 0.5, 1
+	party, err := NewParty(params)
+	if err != nil {
+		t.Fatalf("NewParty with row noise and one own-expert layer: %v", err)
+	}
+	party.Close()
 }
 
 func TestDataErrors(t *testing.T) {

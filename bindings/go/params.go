@@ -56,6 +56,16 @@ type PartyParams struct {
 	BackboneSeed    uint64
 	CallRetries     uint32
 
+	// Row noise: each row sent to another expert owner is clipped to the
+	// L2 norm RowClipNorm, then gets Gaussian noise of standard deviation
+	// RowNoiseSigma per value. Both 0 (the default) send rows exact, and a
+	// RowNoiseSigma above 0 needs a RowClipNorm above 0.
+	RowClipNorm   float64
+	RowNoiseSigma float64
+	// In its first OwnExpertLayers layers, the party routes only to the
+	// experts it owns, so those rows never leave it. Default 0.
+	OwnExpertLayers uint32
+
 	// structSize is the struct_size that pcmoe_party_default_params set.
 	structSize C.size_t
 }
@@ -108,6 +118,9 @@ func DefaultPartyParams() (PartyParams, error) {
 		UseBackboneSeed: c.use_backbone_seed != 0,
 		BackboneSeed:    uint64(c.backbone_seed),
 		CallRetries:     uint32(c.call_retries),
+		RowClipNorm:     float64(c.row_clip_norm),
+		RowNoiseSigma:   float64(c.row_noise_sigma),
+		OwnExpertLayers: uint32(c.own_expert_layers),
 		structSize:      c.struct_size,
 	}, nil
 }
@@ -138,6 +151,9 @@ func (p *PartyParams) toC() C.pcmoe_party_params {
 		use_backbone_seed:    boolInt(p.UseBackboneSeed),
 		backbone_seed:        C.uint64_t(p.BackboneSeed),
 		call_retries:         C.uint32_t(p.CallRetries),
+		row_clip_norm:        C.double(p.RowClipNorm),
+		row_noise_sigma:      C.double(p.RowNoiseSigma),
+		own_expert_layers:    C.uint32_t(p.OwnExpertLayers),
 	}
 }
 

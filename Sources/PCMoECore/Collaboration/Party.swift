@@ -78,7 +78,7 @@ public final class Party: @unchecked Sendable {
         try config.validate()
         try options.validate()
         try config.validateMemory(batch: options.batch)
-        try Self.checkOwnExpertLayers(settings, config: config)
+        try settings.validateOwnExpertLayers(for: config)
         self.settings = settings
         self.config = config
         self.options = options
@@ -98,21 +98,6 @@ public final class Party: @unchecked Sendable {
         remote = RemoteExperts()
         remote.party = self
         model.experts = remote
-    }
-
-    /// Refuses own-expert routing in more layers than the model has, or with
-    /// fewer owned experts than each token picks.
-    private static func checkOwnExpertLayers(_ settings: PartySettings, config: ModelConfig) throws {
-        guard settings.ownExpertLayers > 0 else { return }
-        guard settings.ownExpertLayers <= config.layers else {
-            throw PCMoEError.invalidArgument("own-expert routing is set for \(settings.ownExpertLayers) layers; "
-                                                 + "the model has \(config.layers).")
-        }
-        let owned = (0..<config.experts).filter { $0 % settings.partyCount == settings.id }.count
-        guard owned >= config.topK else {
-            throw PCMoEError.invalidArgument("party \(settings.id) owns \(owned) of \(config.experts) experts per layer, "
-                                                 + "fewer than top-k = \(config.topK); own-expert routing needs at least top-k.")
-        }
     }
 
     /// The most rows one expert forward request may carry: every position

@@ -66,4 +66,23 @@ public struct PartySettings: Sendable, Equatable {
             throw PCMoEError.invalidArgument("the call retries are \(callRetries); give 0 to \(Self.maxCallRetries).")
         }
     }
+
+    /// Checks ``ownExpertLayers`` against the model: at most its layer
+    /// count, and only for a party that owns at least top-k experts per
+    /// layer. `name` is the name messages use for the setting. Call it after
+    /// ``validate()``, which checks the party id and count it relies on.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the setting.
+    public func validateOwnExpertLayers(for config: ModelConfig, name: String = "the own-expert layer count") throws {
+        guard ownExpertLayers > 0, partyCount > 0 else { return }
+        guard ownExpertLayers <= config.layers else {
+            throw PCMoEError.invalidArgument("\(name) is \(ownExpertLayers), but the model has \(config.layers) layers; "
+                                                 + "give at most \(config.layers).")
+        }
+        let owned = (0..<config.experts).filter { $0 % partyCount == id }.count
+        guard owned >= config.topK else {
+            throw PCMoEError.invalidArgument("\(name) is \(ownExpertLayers), but party \(id) owns \(owned) of \(config.experts) "
+                                                 + "experts per layer, fewer than top-k = \(config.topK), the least that "
+                                                 + "own-expert routing needs. Give 0, more experts or a smaller top-k.")
+        }
+    }
 }

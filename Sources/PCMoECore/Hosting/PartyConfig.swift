@@ -10,7 +10,8 @@ import Foundation
 /// ```json
 /// {
 ///   "party": {"id": 0, "party_count": 3, "session": 42, "wire_type": "bf16",
-///             "call_timeout_seconds": 120, "call_retries": 2, "backbone_seed": 7},
+///             "call_timeout_seconds": 120, "call_retries": 2, "backbone_seed": 7,
+///             "row_clip_norm": 8, "row_noise_sigma": 0.5, "own_expert_layers": 1},
 ///   "model": {"d_model": 64, "n_heads": 4, "n_layers": 2, "n_experts": 6,
 ///             "top_k": 2, "expert_hidden": 128, "seq_len": 32},
 ///   "training": {"steps": 300, "batch": 8, "learning_rate": 0.002,
@@ -19,6 +20,12 @@ import Foundation
 ///   "data": ["corpus.txt"]
 /// }
 /// ```
+///
+/// `row_clip_norm` and `row_noise_sigma` set ``PartySettings/rowNoise``:
+/// both 0 or absent send rows exact, a clip norm alone clips them, and a
+/// sigma above 0 needs a clip norm above 0. `own_expert_layers` sets
+/// ``PartySettings/ownExpertLayers`` and is checked against the model in
+/// ``load(path:)``.
 ///
 /// Unknown keys are refused, so a misspelt setting is never ignored.
 /// Relative data paths are taken from the folder of the file.
@@ -68,6 +75,7 @@ public struct PartyConfig: Equatable, Sendable {
         var config = try parse(bytes, name: path)
         do {
             try config.validate()
+            try config.settings.validateOwnExpertLayers(for: config.model, name: "\"party.own_expert_layers\"")
         } catch let error as PCMoEError {
             throw PCMoEError.invalidArgument("the party configuration \(path) is invalid: \(error.message)")
         }
@@ -173,10 +181,12 @@ private struct ConfigFile: Decodable {
 private struct PartySection: Decodable {
     var id: Int?, partyCount: Int?, session: UInt64?, wireType: String?, callTimeout: Double?, callRetries: Int?
     var backboneSeed: UInt64?
+    var rowClipNorm: Double?, rowNoiseSigma: Double?, ownExpertLayers: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case id, partyCount = "party_count", session, wireType = "wire_type", callTimeout = "call_timeout_seconds"
         case callRetries = "call_retries", backboneSeed = "backbone_seed"
+        case rowClipNorm = "row_clip_norm", rowNoiseSigma = "row_noise_sigma", ownExpertLayers = "own_expert_layers"
     }
 
     init(from decoder: Decoder) throws {
@@ -189,6 +199,9 @@ private struct PartySection: Decodable {
         callTimeout = try c.decodeIfPresent(Double.self, forKey: .callTimeout)
         callRetries = try c.decodeInteger(Int.self, forKey: .callRetries)
         backboneSeed = try c.decodeInteger(UInt64.self, forKey: .backboneSeed)
+        rowClipNorm = try c.decodeIfPresent(Double.self, forKey: .rowClipNorm)
+        rowNoiseSigma = try c.decodeIfPresent(Double.self, forKey: .rowNoiseSigma)
+        ownExpertLayers = try c.decodeInteger(Int.self, forKey: .ownExpertLayers)
     }
 
     func settings() throws -> PartySettings {
@@ -205,6 +218,14 @@ private struct PartySection: Decodable {
         settings.callTimeout = callTimeout ?? settings.callTimeout
         settings.callRetries = callRetries ?? settings.callRetries
         settings.backboneSeed = backboneSeed
+        settings.rowNoise = try RowNoise.fromValues(clipNorm: rowClipNorm ?? 0, sigma: rowNoiseSigma ?? 0,
+                                                    clipName: "\"party.row_clip_norm\"", sigmaName: "\"party.row_noise_sigma\"")
+        if let ownExpertLayers {
+            guard ownExpertLayers >= 0 else {
+                throw PCMoEError.invalidArgument("\"party.own_expert_layers\" is \(ownExpertLayers); give 0 or more.")
+            }
+            settings.ownExpertLayers = ownExpertLayers
+        }
         return settings
     }
 }

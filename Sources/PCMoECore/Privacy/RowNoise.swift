@@ -25,6 +25,29 @@ public struct RowNoise: Equatable, Sendable, Codable {
         self.seed = seed
     }
 
+    /// Returns the row noise of a configuration that gives the clip norm and
+    /// sigma as two numbers, where both at 0 turn row noise off and a clip
+    /// norm with sigma 0 clips without noise. The seed is drawn at random.
+    /// `clipName` and `sigmaName` are the names messages use for the values.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a negative or
+    ///   non-finite value, or a sigma above 0 with a clip norm of 0.
+    public static func fromValues(clipNorm: Double, sigma: Double, clipName: String, sigmaName: String) throws -> RowNoise? {
+        guard clipNorm.isFinite, clipNorm >= 0 else {
+            throw PCMoEError.invalidArgument("\(clipName) is \(clipNorm); give a finite norm above 0, or 0 to send rows unclipped.")
+        }
+        guard sigma.isFinite, sigma >= 0 else {
+            throw PCMoEError.invalidArgument("\(sigmaName) is \(sigma); give a finite standard deviation of 0 or more.")
+        }
+        if clipNorm == 0 {
+            guard sigma == 0 else {
+                throw PCMoEError.invalidArgument("\(sigmaName) is \(sigma) but \(clipName) is 0; noise needs a clip norm "
+                                                     + "above 0, such as sqrt(d_model), so set \(clipName).")
+            }
+            return nil
+        }
+        return RowNoise(clipNorm: clipNorm, sigma: sigma)
+    }
+
     /// Checks the values.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
     public func validate() throws {

@@ -50,6 +50,9 @@ static void test_party_params() {
     CHECK(defaults.wire_type == pcmoe::WireType::f32);
     CHECK(!defaults.use_backbone_seed);
     CHECK(defaults.call_retries == 2);
+    CHECK(defaults.row_clip_norm == 0);
+    CHECK(defaults.row_noise_sigma == 0);
+    CHECK(defaults.own_expert_layers == 0);
     CHECK(defaults.to_c().struct_size == sizeof(pcmoe_party_params));
 
     pcmoe::PartyParams p = fixtures::tiny_params(0, 3);
@@ -64,6 +67,17 @@ static void test_party_params() {
     p = fixtures::tiny_params(0, 3);
     p.wire_type = static_cast<pcmoe::WireType>(7);
     CHECK_ERROR(pcmoe::Party party(p), PCMOE_ERROR_INVALID_ARGUMENT, "wire_type is 7");
+    p = fixtures::tiny_params(0, 3);
+    p.row_noise_sigma = 0.5;
+    CHECK_ERROR(pcmoe::Party party(p), PCMOE_ERROR_INVALID_ARGUMENT, "row_noise_sigma is 0.5 but row_clip_norm is 0");
+    p = fixtures::tiny_params(0, 3);
+    p.own_expert_layers = 2;
+    CHECK_ERROR(pcmoe::Party party(p), PCMOE_ERROR_INVALID_ARGUMENT, "own_expert_layers is 2");
+    p = fixtures::tiny_params(0, 3);
+    p.row_clip_norm = 4;
+    p.row_noise_sigma = 0.5;
+    p.own_expert_layers = 1;
+    CHECK_NOTHROW(pcmoe::Party party(p));
 }
 
 static void test_data_and_order() {

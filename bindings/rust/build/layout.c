@@ -40,6 +40,9 @@ static void party_params(void) {
     FIELD(pcmoe_party_params, use_backbone_seed);
     FIELD(pcmoe_party_params, backbone_seed);
     FIELD(pcmoe_party_params, call_retries);
+    FIELD(pcmoe_party_params, row_clip_norm);
+    FIELD(pcmoe_party_params, row_noise_sigma);
+    FIELD(pcmoe_party_params, own_expert_layers);
 }
 
 static void session_structs(void) {

@@ -73,6 +73,16 @@ pub struct PartyParams {
     pub use_backbone_seed: bool,
     pub backbone_seed: u64,
     pub call_retries: u32,
+    /// Row noise: each row sent to another expert owner is clipped to this
+    /// L2 norm, then gets Gaussian noise of `row_noise_sigma` per value.
+    /// Both 0 (the default) send rows exact, and a sigma above 0 needs a
+    /// clip above 0.
+    pub row_clip_norm: f64,
+    /// Standard deviation of the row noise; see `row_clip_norm`.
+    pub row_noise_sigma: f64,
+    /// In its first `own_expert_layers` layers, the party routes only to its
+    /// own experts, so those rows never leave it. Default 0.
+    pub own_expert_layers: u32,
 }
 
 impl PartyParams {
@@ -105,6 +115,9 @@ impl PartyParams {
             use_backbone_seed: raw.use_backbone_seed != 0,
             backbone_seed: raw.backbone_seed,
             call_retries: raw.call_retries,
+            row_clip_norm: raw.row_clip_norm,
+            row_noise_sigma: raw.row_noise_sigma,
+            own_expert_layers: raw.own_expert_layers,
         })
     }
 
@@ -134,6 +147,9 @@ impl PartyParams {
             use_backbone_seed: i32::from(self.use_backbone_seed),
             backbone_seed: self.backbone_seed,
             call_retries: self.call_retries,
+            row_clip_norm: self.row_clip_norm,
+            row_noise_sigma: self.row_noise_sigma,
+            own_expert_layers: self.own_expert_layers,
         }
     }
 }

@@ -102,6 +102,9 @@ pub struct pcmoe_party_params {
     pub use_backbone_seed: i32,
     pub backbone_seed: u64,
     pub call_retries: u32,
+    pub row_clip_norm: f64,
+    pub row_noise_sigma: f64,
+    pub own_expert_layers: u32,
 }
 
 #[repr(C)]

@@ -69,7 +69,10 @@ fn record_params(table: &mut Table) {
         call_timeout_seconds,
         use_backbone_seed,
         backbone_seed,
-        call_retries
+        call_retries,
+        row_clip_norm,
+        row_noise_sigma,
+        own_expert_layers
     );
 
     record_type!(table, pcmoe_session_params);

@@ -62,6 +62,27 @@ fn bad_params_are_invalid_argument() {
 }
 
 #[test]
+fn bad_privacy_params_are_invalid_argument() {
+    let mut params = tiny_params(0, 3, 2);
+    params.row_noise_sigma = 0.5;
+    let error = Party::create(&params).err().expect("noise without a clip norm");
+    assert_eq!(error.status(), Status::InvalidArgument);
+    assert!(error.message().contains("row_noise_sigma is 0.5 but row_clip_norm is 0"), "message: {}", error.message());
+
+    let mut params = tiny_params(0, 3, 2);
+    params.own_expert_layers = 2;
+    let error = Party::create(&params).err().expect("more own-expert layers than layers");
+    assert_eq!(error.status(), Status::InvalidArgument);
+    assert!(error.message().contains("own_expert_layers is 2"), "message: {}", error.message());
+
+    let mut params = tiny_params(0, 3, 2);
+    params.row_clip_norm = 4.0;
+    params.row_noise_sigma = 0.5;
+    params.own_expert_layers = 1;
+    Party::create(&params).expect("valid privacy settings");
+}
+
+#[test]
 fn defaults_match_header() {
     let params = PartyParams::new().unwrap();
     assert_eq!(params.d_model, 256);
@@ -70,6 +91,9 @@ fn defaults_match_header() {
     assert_eq!(params.wire_type, WireType::F32);
     assert!(!params.use_backbone_seed);
     assert_eq!(params.call_retries, 2);
+    assert_eq!(params.row_clip_norm, 0.0);
+    assert_eq!(params.row_noise_sigma, 0.0);
+    assert_eq!(params.own_expert_layers, 0);
     assert_eq!(pcmoe::last_error(), "");
 
     let session = SessionParams::new().unwrap();

@@ -46,6 +46,9 @@ struct PartyParams {
     bool use_backbone_seed;
     std::uint64_t backbone_seed;
     std::uint32_t call_retries;
+    double row_clip_norm;
+    double row_noise_sigma;
+    std::uint32_t own_expert_layers;
 
     PartyParams() { from_c(c_defaults()); }
 
@@ -75,6 +78,9 @@ struct PartyParams {
         c.use_backbone_seed = use_backbone_seed ? 1 : 0;
         c.backbone_seed = backbone_seed;
         c.call_retries = call_retries;
+        c.row_clip_norm = row_clip_norm;
+        c.row_noise_sigma = row_noise_sigma;
+        c.own_expert_layers = own_expert_layers;
         return c;
     }
 
@@ -109,6 +115,9 @@ private:
         use_backbone_seed = c.use_backbone_seed != 0;
         backbone_seed = c.backbone_seed;
         call_retries = c.call_retries;
+        row_clip_norm = c.row_clip_norm;
+        row_noise_sigma = c.row_noise_sigma;
+        own_expert_layers = c.own_expert_layers;
     }
 };
 
