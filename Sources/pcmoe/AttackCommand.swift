@@ -9,7 +9,7 @@ enum AttackCommand {
         from what PC-MoE sends it. The parties train collaboratively as in the demo's
         pcmoe mode while the attacker keeps every row the victim sends to its experts,
         exactly as decoded from the wire. Then the attacker tries to recover the
-        victim's byte at each of those tokens: k-means on first-layer rows labeled by
+        victim's byte at each of those tokens: k-means on each layer's rows labeled by
         byte frequency (cluster-frequency) or by a known share of the text
         (cluster-known); a classifier trained on its own text through its own
         backbone (inversion, per layer); the pattern of its experts each token picked
@@ -18,8 +18,11 @@ enum AttackCommand {
         weights). Each score is the share of bytes recovered, next to the share of
         the most frequent byte at the same tokens.
 
-        Each defense listed is one more run from fresh weights on the same batches.
-        Prints one table with a column per run and writes the figures to attack.json.
+        Every combination of the listed defenses is one run from fresh weights on the
+        same batches: --noise 1,2 --own-expert-layers 1 gives six runs, in this order:
+        none, noise 1, noise 2, own experts, own experts with noise 1, and own experts
+        with noise 2. Prints one table with a column per run and writes the figures to
+        attack.json.
 
         Data and output:
           --data PATH             one party's corpus; repeat once per party (default: the
@@ -29,7 +32,7 @@ enum AttackCommand {
         Parties:
           --attacker N            the attacking party (default 1)
           --victim N              the attacked party (default 0)
-        Defenses (every party uses them; a run without noise and own-expert layers comes first):
+        Defenses (every party uses them; the run without any comes first):
           --backbones LIST        shared, private or both, comma-separated (default shared):
                                   every backbone from the same seed, as in the pcmoe mode, or
                                   each from the party's own, as in pcmoe-private
@@ -40,7 +43,7 @@ enum AttackCommand {
           --own-expert-layers LIST  numbers N of first MoE layers routed only to the party's
                                   own experts; one run each (0 adds none)
         Attacks:
-          --clusters N            k-means clusters per window of first-layer rows (default 256)
+          --clusters N            k-means clusters per layer and window of rows (default 256)
           --window-turns N        victim turns whose rows are clustered and labeled together,
                                   as the backbone drifts; 0 for one window (default 0)
           --known-share X         share of the victim's observed tokens, drawn at random, whose

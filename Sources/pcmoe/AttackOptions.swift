@@ -23,8 +23,8 @@ extension AttackCommand {
         return s
     }
 
-    /// The runs: for each backbone choice, one without noise and own-expert
-    /// layers, then one per noise level and one per own-expert layer count.
+    /// The runs: every combination of a backbone choice, an own-expert layer
+    /// count (0 included) and a noise level (0 included), noise varying fastest.
     static func parseDefenses(_ args: inout Arguments, config: ModelConfig) throws -> [DefenseSetting] {
         let backbones = try list(try args.value("--backbones") ?? "shared", option: "--backbones") { name -> Bool? in
             ["shared": false, "private": true][name]
@@ -38,18 +38,14 @@ extension AttackCommand {
 
         var runs: [DefenseSetting] = []
         for isPrivate in backbones {
-            var base = DefenseSetting()
-            base.privateBackbones = isPrivate
-            runs.append(base)
-            for sigma in sigmas where sigma > 0 {
-                var run = base
-                run.rowNoise = RowNoise(clipNorm: clip, sigma: sigma, seed: 1)
-                runs.append(run)
-            }
-            for count in layers where count > 0 {
-                var run = base
-                run.ownExpertLayers = count
-                runs.append(run)
+            for count in [0] + layers.filter({ $0 > 0 }) {
+                for sigma in [0] + sigmas.filter({ $0 > 0 }) {
+                    var run = DefenseSetting()
+                    run.privateBackbones = isPrivate
+                    run.ownExpertLayers = count
+                    run.rowNoise = sigma > 0 ? RowNoise(clipNorm: clip, sigma: sigma, seed: 1) : nil
+                    runs.append(run)
+                }
             }
         }
         return runs

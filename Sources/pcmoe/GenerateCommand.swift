@@ -17,6 +17,7 @@ enum GenerateCommand {
         it at once.
 
         \(ModelSource.help)
+        \(DefenseOptions.help)
         Generation:
           --prompt TEXT         the text to continue
           --prompt-file FILE    the text to continue, read from a file; - reads standard input
@@ -35,6 +36,7 @@ enum GenerateCommand {
         var args = Arguments(arguments)
         let source = try ModelSource.parse(&args)
         let calls = try CallOptions.parse(&args)
+        let defenses = try DefenseOptions.parse(&args)
         let prompt = try readPrompt(&args)
         let maxBytes = try args.int("--max-bytes", in: 1...1_000_000) ?? 200
         let sampling = try parseSampling(&args)
@@ -43,10 +45,11 @@ enum GenerateCommand {
         let threads = try args.int("--threads", in: 1...1024)
         try args.finish()
         try calls.check(for: source)
+        try defenses.check(for: source)
 
         if let threads { setMathThreads(threads) }
         Log.set(level: .warning) { _, message in warning(message) }
-        let model = try OpenedModel.open(source, calls: calls)
+        let model = try OpenedModel.open(source, calls: calls, defenses: defenses)
         let escape = !raw && isatty(STDOUT_FILENO) != 0
         var failed = false
         _ = try model.generate(prompt: prompt, maxBytes: maxBytes, sampling: sampling) { byte in

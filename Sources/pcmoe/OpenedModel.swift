@@ -39,19 +39,21 @@ final class OpenedModel {
 
     /// Opens the model `source` names. `exportAllowed` is given to every
     /// other party of an in-process run.
-    static func open(_ source: ModelSource, calls: CallOptions, exportAllowed: Set<Int> = []) throws -> OpenedModel {
+    static func open(_ source: ModelSource, calls: CallOptions, defenses: DefenseOptions = DefenseOptions(),
+                     exportAllowed: Set<Int> = []) throws -> OpenedModel {
         switch source {
         case .file(let path):
             let (model, header) = try Checkpoint.loadModel(from: path)
             return OpenedModel(party: nil, standalone: model, summary: "\(path) (step \(header.step))")
         case .inProcess(let root, let id):
-            return try openInProcess(root: root, id: id, calls: calls, exportAllowed: exportAllowed)
+            return try openInProcess(root: root, id: id, calls: calls, defenses: defenses, exportAllowed: exportAllowed)
         case .network(let place):
-            return try openOverNetwork(place, calls: calls)
+            return try openOverNetwork(place, calls: calls, defenses: defenses)
         }
     }
 
-    private static func openInProcess(root: String, id: Int, calls: CallOptions, exportAllowed: Set<Int>) throws -> OpenedModel {
+    private static func openInProcess(root: String, id: Int, calls: CallOptions, defenses: DefenseOptions,
+                                      exportAllowed: Set<Int>) throws -> OpenedModel {
         let folder = { (party: Int) in (root as NSString).appendingPathComponent("party-\(party)") }
         let first = try PartyCheckpoint.info(path: try PartyCheckpoint.newest(inFolder: folder(0)))
         guard id < first.partyCount else {
@@ -67,7 +69,7 @@ final class OpenedModel {
                                                        + "session \(info.session), but its folder is party \(party)'s of a "
                                                        + "run of \(first.partyCount) parties in session \(first.session).")
             }
-            return try Party.restored(from: path, adjust: calls.apply)
+            return try restore(path, info: info, calls: calls, defenses: party == id ? defenses : DefenseOptions())
         }
         let transport = InProcessTransport(partyCount: parties.count)
         for party in parties {
@@ -80,11 +82,13 @@ final class OpenedModel {
         return OpenedModel(party: parties[id], standalone: nil, summary: summary, stop: { _ = parties })
     }
 
-    private static func openOverNetwork(_ place: ModelSource.NetworkPlace, calls: CallOptions) throws -> OpenedModel {
+    private static func openOverNetwork(_ place: ModelSource.NetworkPlace, calls: CallOptions,
+                                        defenses: DefenseOptions) throws -> OpenedModel {
         let deployment = try Deployment.load(path: place.deployment)
         let keys = try CurveKeyPair.read(keyFile: place.key)
         let path = try PartyCheckpoint.newest(inFolder: place.checkpoints)
-        let party = try restoreNetworkParty(from: path, place: place, deployment: deployment, calls: calls)
+        let party = try restoreNetworkParty(from: path, place: place, deployment: deployment, calls: calls,
+                                            defenses: defenses)
         let transport = try ZeroMQTransport(deployment: deployment, id: place.id, keys: keys,
                                             insecurePlainTCP: place.plainTCP, maxMessageBytes: party.maxFrameBytes)
         do {
@@ -100,14 +104,27 @@ final class OpenedModel {
 
     /// Restores party `place.id` and checks that the checkpoint belongs to it and to the deployment.
     static func restoreNetworkParty(from path: String, place: ModelSource.NetworkPlace, deployment: Deployment,
-                                    calls: CallOptions) throws -> Party {
+                                    calls: CallOptions, defenses: DefenseOptions = DefenseOptions()) throws -> Party {
         let info = try PartyCheckpoint.info(path: path)
         guard info.partyID == place.id, info.partyCount == deployment.members.count, info.session == deployment.session else {
             throw PCMoEError.invalidCheckpoint("\(path) belongs to party \(info.partyID) of \(info.partyCount) in session "
                                                    + "\(info.session), but --id and the deployment give party \(place.id) of "
                                                    + "\(deployment.members.count) in session \(deployment.session).")
         }
-        return try Party.restored(from: path, adjust: calls.apply)
+        return try restore(path, info: info, calls: calls, defenses: defenses)
+    }
+
+    /// Restores the party of the checkpoint at `path` with the call and privacy settings.
+    private static func restore(_ path: String, info: PartyCheckpointInfo, calls: CallOptions,
+                                defenses: DefenseOptions) throws -> Party {
+        // Checked first, so that an error names the option.
+        var chosen = PartySettings(id: info.partyID, partyCount: info.partyCount, session: info.session)
+        try defenses.apply(&chosen, config: info.config)
+        return try Party.restored(from: path) { settings in
+            calls.apply(&settings)
+            settings.rowNoise = chosen.rowNoise
+            settings.ownExpertLayers = chosen.ownExpertLayers
+        }
     }
 
     /// Greets every other party in short attempts until all reply or

@@ -10,6 +10,7 @@ enum ScoreCommand {
         the experts run at their owners, which keep nothing of the request.
 
         \(ModelSource.help)
+        \(DefenseOptions.help)
         Text:
           --data PATH           text file, gzip file or folder; repeatable (required)
           --split NAME          all, validation (the last 10 %) or train (default all)
@@ -22,6 +23,7 @@ enum ScoreCommand {
         var args = Arguments(arguments)
         let source = try ModelSource.parse(&args)
         let calls = try CallOptions.parse(&args)
+        let defenses = try DefenseOptions.parse(&args)
         let paths = try args.requiredValues("--data")
         let split = try args.value("--split") ?? "all"
         guard ["validation", "train", "all"].contains(split) else {
@@ -32,12 +34,13 @@ enum ScoreCommand {
         let json = args.flag("--json")
         try args.finish()
         try calls.check(for: source)
+        try defenses.check(for: source)
 
         if let threads { setMathThreads(threads) }
         Log.set(level: .warning) { _, message in warning(message) }
         let corpus = try Corpus.load(paths: paths) { warning("\($0)") }
         let bytes = EvalCommand.part(of: corpus, split: split)
-        let model = try OpenedModel.open(source, calls: calls)
+        let model = try OpenedModel.open(source, calls: calls, defenses: defenses)
         let result = try model.evaluate(bytes, maxWindows: maxWindows > 0 ? maxWindows : nil)
         if json {
             let object: [String: Any] = ["model": model.summary, "split": split, "loss": result.loss,

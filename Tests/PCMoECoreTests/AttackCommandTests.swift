@@ -21,15 +21,16 @@ private let tinyAttack = ["--d-model", "16", "--heads", "2", "--layers", "2", "-
     let result = try runPCMoE(["attack"] + data + tinyAttack + ["--noise", "0,2", "--own-expert-layers", "1", "--out", "out"],
                               in: folder.path)
     #expect(result.status == 0, "\(result.output)")
-    #expect(result.output.contains("| | shared backbone | shared backbone, noise 2 (clip 4) | shared backbone, own experts in 1 layer |"))
+    #expect(result.output.contains("| | shared backbone | shared backbone, noise 2 (clip 4) | shared backbone, own experts in 1 layer "
+                                   + "| shared backbone, noise 2 (clip 4), own experts in 1 layer |"))
     #expect(result.output.contains("| white-box L1 |"))
 
     let json = try Data(contentsOf: URL(fileURLWithPath: folder.path + "/out/attack.json"))
     let report = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
     let runs = try #require(report["runs"] as? [[String: Any]])
-    #expect(runs.count == 3)
+    #expect(runs.count == 4)
     let observed = runs.compactMap { $0["observedPerLayer"] as? [Int] }
-    #expect(observed.count == 3 && observed[0][0] > 0 && observed[2][0] == 0)
+    #expect(observed.count == 4 && observed[0][0] > 0 && observed[2][0] == 0 && observed[3][0] == 0)
 
     let again = try runPCMoE(["attack"] + data + tinyAttack + ["--out", "out"], in: folder.path)
     #expect(again.status == 1, "\(again.output)")

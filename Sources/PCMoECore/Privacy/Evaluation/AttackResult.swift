@@ -1,7 +1,7 @@
 /// The attacks of a ``PrivacyEvaluation``.
 public enum AttackKind: String, Codable, CaseIterable, Sendable {
-    /// k-means on the first layer's rows; clusters labeled by matching their
-    /// sizes to the byte frequencies of the attacker's own text.
+    /// k-means on one layer's rows; clusters labeled by matching their sizes
+    /// to the byte frequencies of the attacker's own text.
     case clusterFrequency = "cluster-frequency"
     /// The same clusters, labeled by the majority byte of the known-plaintext
     /// rows in each, and by frequency where a cluster has none.

@@ -4,9 +4,9 @@ public struct AttackSettings: Equatable, Sendable {
     public var attacker = 1
     /// The party whose bytes the attacker tries to recover.
     public var victim = 0
-    /// The k-means clusters of the first layer's rows, in each window.
+    /// The k-means clusters of each layer's rows, in each window.
     public var clusters = 256
-    /// The victim turns whose first-layer rows are clustered together; 0
+    /// The victim turns whose rows are clustered together; 0
     /// clusters all rows at once. The backbone changes as it trains, so rows
     /// of one byte drift apart over a run; the attacker sees each request's
     /// turn and can cluster recent rows together.
@@ -71,7 +71,7 @@ public struct DefenseSetting: Equatable, Sendable, Codable, CustomStringConverti
     /// No protection beyond what PC-MoE itself gives: shared initial backbone, exact rows, free routing.
     public init() {}
 
-    /// For example "shared backbone", or "private backbones, noise 0.5 (clip 12), own experts in 1 layer".
+    /// For example "shared backbone", or "private backbones, noise 0.5 (clip 11.3), own experts in 1 layer".
     public var description: String {
         var parts = [privateBackbones ? "private backbones" : "shared backbone"]
         if let noise = rowNoise {
@@ -83,7 +83,8 @@ public struct DefenseSetting: Equatable, Sendable, Codable, CustomStringConverti
         return parts.joined(separator: ", ")
     }
 
+    /// Three significant digits, without trailing zeros: 11.3, 0.5, 4.
     private static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : "\(value)"
+        String(format: "%.3g", value)
     }
 }

@@ -49,9 +49,12 @@ extension PrivacyEvaluation {
         let attacks = PrivacyAttacks(settings: settings, dimension: comparison.config.dModel,
                                      reference: byteFrequencies(of: comparison.corpora[settings.attacker].train))
         let layers = observations.layers
-        try checkCancelled("before the attacks")
-        onStage?("k-means with \(settings.clusters) clusters per window on \(layers[0].bytes.count) first-layer rows")
-        var results = try attacks.clustering(layers[0], index: 0)
+        var results: [AttackResult] = []
+        for (l, layer) in layers.enumerated() {
+            try checkCancelled("before the clustering of layer \(l)")
+            onStage?("k-means with \(settings.clusters) clusters per window on \(layer.bytes.count) rows of layer \(l)")
+            results += try attacks.clustering(layer, index: l)
+        }
         for (l, layer) in layers.enumerated() {
             try checkCancelled("before the inversion model of layer \(l)")
             onStage?("inversion model for layer \(l) on \(own.bytes[l].count) of the attacker's own rows")

@@ -1,0 +1,52 @@
+import Foundation
+import PCMoECore
+
+/// The privacy settings of a restored party that routes its own text:
+/// row noise and own-expert routing, as `pcmoe party` takes them. A
+/// checkpoint does not keep them, so `score` and `generate` take them again.
+struct DefenseOptions {
+    var sigma: Double?
+    var clip: Double?
+    var ownExpertLayers: Int?
+
+    static let help = """
+        Privacy of the rows this party sends (with a party's model; give the values it trained with):
+          --row-noise SIGMA     Gaussian noise per value on sent rows, after clipping (default none)
+          --row-clip X          L2 norm sent rows are clipped to (default sqrt(d_model) with --row-noise)
+          --own-expert-layers N route the first N layers only to this party's own experts (default 0)
+        """
+
+    static func parse(_ args: inout Arguments) throws -> DefenseOptions {
+        var options = DefenseOptions()
+        options.sigma = try args.double("--row-noise")
+        options.clip = try args.double("--row-clip")
+        options.ownExpertLayers = try args.int("--own-expert-layers", in: 0...Int.max)
+        if let sigma = options.sigma, sigma < 0 {
+            throw UsageError(message: "--row-noise expects a standard deviation of 0 or more, got '\(sigma)'.")
+        }
+        if let clip = options.clip, clip <= 0 {
+            throw UsageError(message: "--row-clip expects a norm above 0, got '\(clip)'.")
+        }
+        return options
+    }
+
+    /// Rejects the options for a one-process model, which sends nothing.
+    func check(for source: ModelSource) throws {
+        guard case .file = source else { return }
+        let given = [sigma != nil ? "--row-noise" : nil, clip != nil ? "--row-clip" : nil,
+                     ownExpertLayers != nil ? "--own-expert-layers" : nil].compactMap { $0 }
+        if let first = given.first { throw UsageError(message: "\(first) applies to a party's model, not to --model.") }
+    }
+
+    /// Sets the options on a party of a model with `config`.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` for an own-expert layer count the party cannot serve.
+    func apply(_ settings: inout PartySettings, config: ModelConfig) throws {
+        if sigma != nil || clip != nil {
+            settings.rowNoise = RowNoise(clipNorm: clip ?? Double(config.dModel).squareRoot(), sigma: sigma ?? 0)
+        }
+        if let ownExpertLayers {
+            settings.ownExpertLayers = ownExpertLayers
+            try settings.validateOwnExpertLayers(for: config, name: "--own-expert-layers")
+        }
+    }
+}
