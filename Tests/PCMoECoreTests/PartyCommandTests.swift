@@ -127,3 +127,28 @@ private func inProcessRun(in folder: String, name: String, experts: Int = 6,
     #expect(run.status == 1)
     #expect(run.output.contains("--own-expert-layers is 1, but party 1 owns 1 of 4 experts"), "\(run.output)")
 }
+
+@Test func scoreTakesTheOwnExpertLayersThePartyTrainedWith() throws {
+    let folder = try deploymentFolder()
+    let own = try inProcessRun(in: folder, name: "own", ["--own-expert-layers", "1"])
+    #expect(own.status == 0, "\(own.output)")
+    let line = own.output.split(separator: "\n").first { $0.hasPrefix("party 0: result") } ?? ""
+    let trained = line.split(separator: " ").first { $0.hasPrefix("val_loss=") }.flatMap { Double($0.dropFirst(9)) }
+
+    let score = { (extra: [String]) throws -> Double? in
+        let result = try runPCMoE(["score", "--in-process", "--checkpoints", "own", "--data", "text.txt", "--split", "validation",
+                                   "--max-windows", "2", "--json", "--threads", "1"] + extra, in: folder)
+        #expect(result.status == 0, "\(result.output)")
+        let json = result.output.split(separator: "\n").last.map { Data($0.utf8) } ?? Data()
+        return (try? JSONSerialization.jsonObject(with: json) as? [String: Any])?["loss"] as? Double
+    }
+    let withOption = try #require(try score(["--own-expert-layers", "1"]))
+    let without = try #require(try score([]))
+    let expected = try #require(trained)
+    // The party's own evaluation at the end of training routed like it trained.
+    #expect(abs(withOption - expected) < 1e-9, "score \(withOption), training evaluation \(expected)")
+    #expect(abs(without - expected) > 1e-7, "score without the option \(without) equals \(expected)")
+
+    let model = try runPCMoE(["score", "--model", "x.safetensors", "--data", "text.txt", "--row-noise", "1"], in: folder)
+    #expect(model.status == 2 && model.output.contains("--row-noise applies to a party's model"), "\(model.output)")
+}
