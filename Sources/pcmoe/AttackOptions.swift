@@ -23,7 +23,7 @@ extension AttackCommand {
         return s
     }
 
-    /// The runs: every combination of a backbone choice, an own-expert layer
+    /// Returns the runs: every combination of a backbone choice, an own-expert layer
     /// count (0 included) and a noise level (0 included), noise varying fastest.
     static func parseDefenses(_ args: inout Arguments, config: ModelConfig) throws -> [DefenseSetting] {
         let backbones = try list(try args.value("--backbones") ?? "shared", option: "--backbones") { name -> Bool? in

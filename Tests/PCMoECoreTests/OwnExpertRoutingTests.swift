@@ -66,7 +66,8 @@ private final class Tapped<T>: @unchecked Sendable {
     let d = config.dModel
     var compared = 0
     for (origin, rows) in zip(origins.all, received.all) {
-        #expect(origin.layer == rows.layer && rows.inference)
+        #expect(origin.layer == rows.layer)
+        #expect(rows.inference)
         for (r, position) in origin.positions.enumerated() {
             #expect(Array(rows.rows[(r * d)..<((r + 1) * d)]) == Array(inputs[rows.layer][(position * d)..<((position + 1) * d)]))
             compared += 1

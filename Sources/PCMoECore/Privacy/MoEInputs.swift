@@ -14,9 +14,9 @@ extension MoEModel {
 
 extension Party {
     /// Runs this party's model over `tokens` (B sequences of T + 1 bytes, as
-    /// a turn takes) without training, asking the owners for inference
-    /// forwards, and returns the input rows of every MoE layer, [B·T, d]
-    /// each, in the order of ``MoEModel/moeInputs(tokens:batch:)``.
+    /// a turn takes) without training. The owners get inference forwards.
+    /// Returns the input rows of every MoE layer, [B·T, d] each, in the
+    /// order of ``MoEModel/moeInputs(tokens:batch:)``.
     ///
     /// These are the rows this party's backbone makes of the text: the
     /// privacy evaluation trains its inversion models on them.

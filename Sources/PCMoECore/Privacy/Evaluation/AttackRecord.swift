@@ -23,7 +23,7 @@ struct ObservedLayer {
     var tokens: [TokenKey] = []
 }
 
-/// What the attacker observed of the victim's training turns, joined with
+/// The attacker's observations of the victim's training turns, joined with
 /// the victim's own record of where each row came from.
 struct VictimObservations {
     /// Per MoE layer.
@@ -57,7 +57,7 @@ final class AttackRecorder: @unchecked Sendable {
         }
     }
 
-    /// Joins the two records. `batches` holds the victim's tokens of each
+    /// Joins the two records. `batches` contains the victim's tokens of each
     /// turn (B sequences of T + 1 bytes).
     /// - Throws: ``PCMoEError/invalidData(_:)`` when the records disagree:
     ///   a request one side has and the other lacks, or other experts or row counts.

@@ -1,4 +1,4 @@
-/// Who attacks whom in a ``PrivacyEvaluation``, and the attacks' own settings.
+/// The attacker, the victim and the attacks' own settings of a ``PrivacyEvaluation``.
 public struct AttackSettings: Equatable, Sendable {
     /// The party that records what its experts receive and attacks.
     public var attacker = 1
@@ -8,15 +8,15 @@ public struct AttackSettings: Equatable, Sendable {
     public var clusters = 256
     /// The victim turns whose rows are clustered together; 0
     /// clusters all rows at once. The backbone changes as it trains, so rows
-    /// of one byte drift apart over a run; the attacker sees each request's
+    /// of one byte drift apart over a run; the attacker receives each request's
     /// turn and can cluster recent rows together.
     public var windowTurns = 0
     /// The share of the victim's observed tokens, drawn at random, whose
     /// bytes the known-plaintext attacks are given, as when a header or
-    /// boilerplate the attacker knows recurs through the victim's text.
+    /// boilerplate the attacker has recurs through the victim's text.
     /// Those tokens are not scored.
     public var knownShare = 0.05
-    /// The most rows per layer the inversion models train on. They are drawn
+    /// The maximum number of rows per layer the inversion models train on. They are drawn
     /// evenly from every round, so the models see the backbones as they change.
     public var inversionRows = 40_000
     /// The inversion models' settings.

@@ -17,7 +17,7 @@ struct PrivacyAttacks {
     /// The byte frequencies the attacker takes for public text: those of its own corpus.
     let reference: [Double]
 
-    /// The rows of each window of ``AttackSettings/windowTurns`` victim
+    /// Returns the rows of each window of ``AttackSettings/windowTurns`` victim
     /// turns, as ranges of `tokens`, which are in increasing turn order.
     func windows(_ tokens: [TokenKey]) -> [Range<Int>] {
         guard settings.windowTurns > 0 else { return tokens.isEmpty ? [] : [0..<tokens.count] }
@@ -49,8 +49,8 @@ struct PrivacyAttacks {
                        frequency: .clusterFrequency, known: .clusterKnown, layer: index)
     }
 
-    /// The routing pattern of every observed token as one symbol per window,
-    /// labeled by frequency and by known plaintext.
+    /// Labels the routing pattern of every observed token, as one symbol per
+    /// window, by frequency and by known plaintext.
     func routing(_ observations: VictimObservations) -> [AttackResult] {
         let windows = windows(observations.tokens)
         var symbols: [Int] = [], counts: [Int] = []
@@ -63,7 +63,7 @@ struct PrivacyAttacks {
                        frequency: .routingFrequency, known: .routingKnown, layer: nil)
     }
 
-    /// An inversion model trained on `training`'s rows of `index`, applied to the victim's rows there.
+    /// Trains an inversion model on `training`'s rows of `index` and applies it to the victim's rows there.
     func inversion(_ kind: AttackKind, training: LabeledRows, victim layer: ObservedLayer, index: Int) throws -> AttackResult {
         guard !layer.bytes.isEmpty, !training.bytes[index].isEmpty else {
             return AttackResult(attack: kind, layer: index, predicted: [], truth: [])
@@ -101,7 +101,7 @@ struct PrivacyAttacks {
                              truth: scored.map { bytes[$0] })]
     }
 
-    /// How many of `count` tokens the known-plaintext attacks are given.
+    /// Returns how many of `count` tokens the known-plaintext attacks are given.
     private func knownCount(_ count: Int) -> Int {
         Int(Double(count) * settings.knownShare)
     }

@@ -12,7 +12,7 @@ import Foundation
 public final class PrivacyEvaluation {
     /// The parties, their data, the model and the run's length.
     public let comparison: Comparison
-    /// Who attacks whom, and the attacks' settings.
+    /// The attacker, the victim and the attacks' settings.
     public let settings: AttackSettings
     /// Called after every round with the round (from 1) and each party's training loss.
     public var onRound: ((Int, [Double]) -> Void)?
