@@ -22,7 +22,8 @@ enum AttackCommand {
         same batches: --noise 1,2 --own-expert-layers 1 gives six runs, in this order:
         none, noise 1, noise 2, own experts, own experts with noise 1, and own experts
         with noise 2. Prints one table with a column per run and writes the figures to
-        attack.json.
+        attack.json. Ctrl-C or SIGTERM stops at the end of the current round or attack
+        stage, which can take a minute, and keeps the runs that finished.
 
         Data and output:
           --data PATH             one party's corpus; repeat once per party (default: the
@@ -91,18 +92,21 @@ enum AttackCommand {
             throw UsageError(message: "--data was given once; give it once per party, for at least two parties.")
         }
         try settings.validate(partyCount: paths.isEmpty ? DemoCommand.debianCorpora.count : paths.count)
-        let json = folder + "/attack.json"
-        try prepare(folder: folder, json: json, overwrite: overwrite)
         if let threads { setMathThreads(threads) }
         let corpora = try (paths.isEmpty ? DemoCommand.debianCorpora : paths).map { path in
             try Corpus.load(paths: [path]) { warning("\($0)") }
         }
         let comparison = try Comparison(config: config, options: options, corpora: corpora, evalWindows: evalWindows)
         let evaluation = try PrivacyEvaluation(comparison: comparison, settings: settings)
+        for defense in defenses { try evaluation.check(defense) }
+        let json = folder + "/attack.json"
+        try prepare(folder: folder, json: json, overwrite: overwrite)
+
         let (reports, stop) = try AttackRun(evaluation: evaluation, defenses: defenses, logEvery: logEvery).run()
         if !reports.isEmpty {
-            try write(reports, comparison: comparison, settings: settings, to: json)
+            // The table comes first, so that a failed write loses no figure.
             print(AttackTable(reports: reports, corpora: corpora.map(\.name)).render())
+            try write(reports, comparison: comparison, settings: settings, to: json)
             print("results: \(json)")
         }
         if let stop { exit(128 + stop) }

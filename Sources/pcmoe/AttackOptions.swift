@@ -9,7 +9,7 @@ extension AttackCommand {
         if let v = try args.int("--clusters", in: 1...65_536) { s.clusters = v }
         if let v = try args.int("--window-turns", in: 0...Int.max) { s.windowTurns = v }
         if let v = try args.double("--known-share") { s.knownShare = v }
-        if let v = try args.int("--inversion-rows") { s.inversionRows = v }
+        if let v = try args.int("--inversion-rows", in: 1...AttackSettings.maxInversionRows) { s.inversionRows = v }
         if let v = try args.int("--inversion-epochs", in: 1...1000) { s.inversion.epochs = v }
         if let v = try args.int("--inversion-hidden", in: 0...65_536) { s.inversion.hiddenWidth = v }
         if args.flag("--no-white-box") { s.whiteBox = false }
@@ -26,14 +26,21 @@ extension AttackCommand {
     /// Returns the runs: every combination of a backbone choice, an own-expert layer
     /// count (0 included) and a noise level (0 included), noise varying fastest.
     static func parseDefenses(_ args: inout Arguments, config: ModelConfig) throws -> [DefenseSetting] {
-        let backbones = try list(try args.value("--backbones") ?? "shared", option: "--backbones") { name -> Bool? in
-            ["shared": false, "private": true][name]
+        let backbones = try list(try args.value("--backbones") ?? "shared", option: "--backbones",
+                                 accepted: "shared, private or both") { ["shared": false, "private": true][$0] }
+        let sigmas = try list(try args.value("--noise") ?? "", option: "--noise",
+                              accepted: "standard deviations from 0 to \(Int(RowNoise.maxSigma))") { text -> Double? in
+            Double(text).flatMap { $0.isFinite && $0 >= 0 && $0 <= RowNoise.maxSigma ? $0 : nil }
         }
-        let sigmas = try list(try args.value("--noise") ?? "", option: "--noise") { Double($0).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } }
-        let layers = try list(try args.value("--own-expert-layers") ?? "", option: "--own-expert-layers") { text -> Int? in
+        let layers = try list(try args.value("--own-expert-layers") ?? "", option: "--own-expert-layers",
+                              accepted: "layer counts from 0 to the model's \(config.layers)") { text -> Int? in
             Int(text).flatMap { (0...config.layers).contains($0) ? $0 : nil }
         }
-        let clip = try args.double("--row-clip") ?? Double(config.dModel).squareRoot()
+        let givenClip = try args.double("--row-clip")
+        if givenClip != nil, !sigmas.contains(where: { $0 > 0 }) {
+            throw UsageError(message: "--row-clip sets the clip of the --noise runs; give --noise with a level above 0.")
+        }
+        let clip = givenClip ?? Double(config.dModel).squareRoot()
         guard clip > 0 else { throw UsageError(message: "--row-clip is \(clip); give a norm above 0.") }
 
         var runs: [DefenseSetting] = []
@@ -51,12 +58,16 @@ extension AttackCommand {
         return runs
     }
 
-    /// Splits a comma-separated option into values, failing on the first that `parse` rejects.
-    private static func list<Value: Equatable>(_ text: String, option: String, parse: (String) -> Value?) throws -> [Value] {
+    /// Splits a comma-separated option into values, failing on an empty item
+    /// or the first that `parse` rejects.
+    private static func list<Value: Equatable>(_ text: String, option: String, accepted: String,
+                                               parse: (String) -> Value?) throws -> [Value] {
+        guard !text.isEmpty else { return [] }
         var values: [Value] = []
-        for item in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for item in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let value = parse(item) else {
-                throw UsageError(message: "\(option) has '\(item)', which is not an accepted value; see pcmoe attack --help.")
+                let shown = item.isEmpty ? "an empty item" : "'\(item)'"
+                throw UsageError(message: "\(option) has \(shown); give \(accepted), separated by commas.")
             }
             if !values.contains(value) { values.append(value) }
         }
@@ -91,10 +102,15 @@ extension AttackCommand {
         let config: ModelConfig
         let training: TrainingOptions
         let parties: [String]
+        let evalWindows: Int
         let clusters: Int
         let windowTurns: Int
         let knownShare: Double
         let inversionRows: Int
+        let inversionEpochs: Int
+        let inversionHidden: Int
+        let whiteBox: Bool
+        let attackSeed: UInt64
         let runs: [AttackReport]
     }
 
@@ -102,8 +118,11 @@ extension AttackCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let report = Report(config: comparison.config, training: comparison.options, parties: comparison.corpora.map(\.name),
-                            clusters: settings.clusters, windowTurns: settings.windowTurns, knownShare: settings.knownShare,
-                            inversionRows: settings.inversionRows, runs: reports)
+                            evalWindows: comparison.evalWindows, clusters: settings.clusters,
+                            windowTurns: settings.windowTurns, knownShare: settings.knownShare,
+                            inversionRows: settings.inversionRows, inversionEpochs: settings.inversion.epochs,
+                            inversionHidden: settings.inversion.hiddenWidth, whiteBox: settings.whiteBox,
+                            attackSeed: settings.seed, runs: reports)
         do {
             try encoder.encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

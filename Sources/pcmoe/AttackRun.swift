@@ -38,7 +38,8 @@ struct AttackRun {
                 reports.append(try evaluation.run(defense))
             } catch PCMoEError.cancelled {
                 let signal = interrupts.caught ?? SIGINT
-                let kept = reports.isEmpty ? "nothing was written" : "attack.json holds the \(reports.count) runs that finished"
+                let kept = reports.isEmpty ? "nothing was written"
+                    : "attack.json contains the \(reports.count) finished run\(reports.count == 1 ? "" : "s")"
                 fputs("stopped by \(Interrupts.name(signal)) during run \(i + 1); \(kept).\n", stderr)
                 return (reports, signal)
             }

@@ -26,7 +26,8 @@ enum GenerateCommand {
           --top-k N             draw from the N most likely bytes only; 0 for all (default 0)
           --top-p X             draw from the most likely bytes whose probabilities sum to X,
                                 above 0 and at most 1 (default 1)
-          --seed N              seed of the draws; the same seed gives the same bytes (default 1)
+          --seed N              seed of the draws; the same seed gives the same bytes, unless
+                                --row-noise adds fresh noise (default 1)
           --newline             write a line end after the bytes
           --raw                 write control bytes as they are, also on a terminal
           --threads N           threads for the math, 1 to 1024

@@ -58,5 +58,22 @@ private let tinyAttack = ["--d-model", "16", "--heads", "2", "--layers", "2", "-
     let steps = try runPCMoE(["attack"] + data + ["--steps", "5"], in: folder.path)
     #expect(steps.status == 2)
     #expect(steps.output.contains("--rounds"), "\(steps.output)")
+    let empty = try runPCMoE(["attack"] + data + ["--noise", "1,,2"], in: folder.path)
+    #expect(empty.status == 2)
+    #expect(empty.output.contains("an empty item"), "\(empty.output)")
+    let clip = try runPCMoE(["attack"] + data + ["--row-clip", "3"], in: folder.path)
+    #expect(clip.status == 2)
+    #expect(clip.output.contains("--row-clip sets the clip of the --noise runs"), "\(clip.output)")
+    let rows = try runPCMoE(["attack"] + data + ["--inversion-rows", "9223372036854775807"], in: folder.path)
+    #expect(rows.status == 2)
+    #expect(rows.output.contains("--inversion-rows"), "\(rows.output)")
+    // With four experts, parties 1 and 2 own one each: the third run could
+    // not start, so nothing trains at all.
+    let fourExperts = tinyAttack.map { $0 == "6" ? "4" : $0 }
+    let few = try runPCMoE(["attack"] + data + fourExperts + ["--noise", "1", "--own-expert-layers", "1"],
+                           in: folder.path)
+    #expect(few.status == 1)
+    #expect(few.output.contains("party 1 owns 1 of 4"), "\(few.output)")
+    #expect(!few.output.contains("round"), "\(few.output)")
     #expect(!FileManager.default.fileExists(atPath: folder.path + "/out"))
 }

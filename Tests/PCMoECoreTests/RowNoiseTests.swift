@@ -65,6 +65,8 @@ private func firstTurnRows(noise: RowNoise?) throws -> (rows: [Float], loss: Dou
     #expect(throws: PCMoEError.self) { try RowNoise(clipNorm: 0, sigma: 1).validate() }
     #expect(throws: PCMoEError.self) { try RowNoise(clipNorm: 1, sigma: -0.1).validate() }
     #expect(throws: PCMoEError.self) { try RowNoise(clipNorm: .infinity, sigma: 1).validate() }
+    #expect(throws: PCMoEError.self) { try RowNoise(clipNorm: 1, sigma: 1001).validate() }
+    #expect(throws: Never.self) { try RowNoise(clipNorm: 1, sigma: 1000).validate() }
     var settings = PartySettings(id: 0, partyCount: 2, session: 1)
     settings.rowNoise = RowNoise(clipNorm: 1, sigma: .nan)
     #expect(throws: PCMoEError.self) { try settings.validate() }

@@ -12,7 +12,8 @@ public struct RowNoise: Equatable, Sendable, Codable {
     /// Post-RMSNorm rows have a norm near sqrt(d_model) times the norm
     /// weights' scale.
     public var clipNorm: Double
-    /// The standard deviation of the noise added to each value.
+    /// The standard deviation of the noise added to each value, at most
+    /// ``maxSigma``.
     public var sigma: Double
     /// Seeds the noise; nil draws a seed from the system's random generator,
     /// so that a peer cannot regenerate the noise.
@@ -35,8 +36,8 @@ public struct RowNoise: Equatable, Sendable, Codable {
         guard clipNorm.isFinite, clipNorm >= 0 else {
             throw PCMoEError.invalidArgument("\(clipName) is \(clipNorm); give a finite norm above 0, or 0 to send rows unclipped.")
         }
-        guard sigma.isFinite, sigma >= 0 else {
-            throw PCMoEError.invalidArgument("\(sigmaName) is \(sigma); give a finite standard deviation of 0 or more.")
+        guard sigma.isFinite, sigma >= 0, sigma <= maxSigma else {
+            throw PCMoEError.invalidArgument("\(sigmaName) is \(sigma); give a standard deviation from 0 to \(Int(maxSigma)).")
         }
         if clipNorm == 0 {
             guard sigma == 0 else {
@@ -48,14 +49,19 @@ public struct RowNoise: Equatable, Sendable, Codable {
         return RowNoise(clipNorm: clipNorm, sigma: sigma)
     }
 
+    /// The largest noise accepted. Rows after RMSNorm have values near 1, so
+    /// noise of 4 already hides most of them, and far larger noise overflows
+    /// the f16 wire type (65504 at most) and breaks every turn.
+    public static let maxSigma = 1000.0
+
     /// Checks the values.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the first bad value.
     public func validate() throws {
         guard clipNorm.isFinite, clipNorm > 0 else {
             throw PCMoEError.invalidArgument("the row clip norm is \(clipNorm); give a finite value above 0.")
         }
-        guard sigma.isFinite, sigma >= 0 else {
-            throw PCMoEError.invalidArgument("the row noise is \(sigma); give a finite standard deviation of 0 or more.")
+        guard sigma.isFinite, sigma >= 0, sigma <= Self.maxSigma else {
+            throw PCMoEError.invalidArgument("the row noise is \(sigma); give a standard deviation from 0 to \(Int(Self.maxSigma)).")
         }
     }
 }

@@ -19,6 +19,8 @@ public struct AttackSettings: Equatable, Sendable {
     /// The maximum number of rows per layer the inversion models train on. They are drawn
     /// evenly from every round, so the models see the backbones as they change.
     public var inversionRows = 40_000
+    /// The largest ``inversionRows`` accepted.
+    public static let maxInversionRows = 100_000_000
     /// The inversion models' settings.
     public var inversion = InversionModelOptions()
     /// Also run the white-box bound, which costs one more forward of the
@@ -51,8 +53,8 @@ public struct AttackSettings: Equatable, Sendable {
         guard knownShare.isFinite, knownShare >= 0, knownShare < 1 else {
             throw PCMoEError.invalidArgument("the known-plaintext share is \(knownShare); give a share from 0 up to, not including, 1.")
         }
-        guard inversionRows >= 1 else {
-            throw PCMoEError.invalidArgument("\(inversionRows) inversion rows; give at least 1.")
+        guard (1...Self.maxInversionRows).contains(inversionRows) else {
+            throw PCMoEError.invalidArgument("\(inversionRows) inversion rows; give 1 to \(Self.maxInversionRows).")
         }
     }
 }

@@ -29,6 +29,21 @@ public final class PrivacyEvaluation {
         self.settings = settings
     }
 
+    /// Checks that every party can run with `defense`: valid noise, and at
+    /// least top-k own experts per layer for own-expert routing. ``run(_:)``
+    /// checks the same, but only when its training starts.
+    /// - Throws: ``PCMoEError/invalidArgument(_:)`` naming the bad value.
+    public func check(_ defense: DefenseSetting) throws {
+        try defense.rowNoise?.validate()
+        let count = comparison.partyCount
+        for id in 0..<count {
+            var settings = PartySettings(id: id, partyCount: count, session: 1)
+            settings.ownExpertLayers = defense.ownExpertLayers
+            try settings.validate()
+            try settings.validateOwnExpertLayers(for: comparison.config, name: "--own-expert-layers")
+        }
+    }
+
     /// Trains with `defense` from fresh weights, then attacks.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a defense the parties
     ///   refuse; ``PCMoEError/cancelled(_:)`` when ``isCancelled`` says so;
