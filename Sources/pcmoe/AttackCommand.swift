@@ -85,7 +85,7 @@ enum AttackCommand {
         let settings = try parseSettings(&args)
         let config = try ModelOptions.parse(&args, file: try args.value("--config"), base: DemoCommand.demoConfig)
         let defenses = try parseDefenses(&args, config: config)
-        let options = try parseTraining(&args, rounds: rounds)
+        let options = try DemoCommand.parseTraining(&args, rounds: rounds)
         try args.finish()
 
         if paths.count == 1 {
@@ -95,6 +95,9 @@ enum AttackCommand {
         if let threads { setMathThreads(threads) }
         let corpora = try (paths.isEmpty ? DemoCommand.debianCorpora : paths).map { path in
             try Corpus.load(paths: [path]) { warning("\($0)") }
+        }
+        if Set(paths).count < paths.count {
+            warning("two parties read the same --data; the attacker's reference frequencies may then be the victim's own.")
         }
         let comparison = try Comparison(config: config, options: options, corpora: corpora, evalWindows: evalWindows)
         let evaluation = try PrivacyEvaluation(comparison: comparison, settings: settings)

@@ -74,16 +74,6 @@ extension AttackCommand {
         return values
     }
 
-    static func parseTraining(_ args: inout Arguments, rounds: Int) throws -> TrainingOptions {
-        var base = TrainingOptions()
-        base.batch = 16
-        base.learningRate = 2e-3
-        var options = try TrainCommand.parseTraining(&args, base: base)
-        options.steps = rounds
-        try options.validate()
-        return options
-    }
-
     /// Creates the output folder and checks attack.json before any training.
     static func prepare(folder: String, json: String, overwrite: Bool) throws {
         var isFolder: ObjCBool = false

@@ -64,12 +64,7 @@ enum DemoCommand {
             throw UsageError(message: "--steps is not an option of demo; give the number of rounds with --rounds.")
         }
         let config = try ModelOptions.parse(&args, file: try args.value("--config"), base: demoConfig)
-        var base = TrainingOptions()
-        base.batch = 16
-        base.learningRate = 2e-3
-        var options = try TrainCommand.parseTraining(&args, base: base)
-        options.steps = rounds
-        try options.validate()
+        let options = try parseTraining(&args, rounds: rounds)
         try args.finish()
 
         if paths.count == 1 {
@@ -95,6 +90,18 @@ enum DemoCommand {
             fputs("stopped by \(Interrupts.name(stop.signal)) during the \(stop.mode.rawValue) run; \(kept).\n", stderr)
             exit(128 + stop.signal)
         }
+    }
+
+    /// Reads the training options with the demo's defaults (batch 16, rate
+    /// 2e-3) and `rounds` as the steps; `pcmoe attack` trains the same way.
+    static func parseTraining(_ args: inout Arguments, rounds: Int) throws -> TrainingOptions {
+        var base = TrainingOptions()
+        base.batch = 16
+        base.learningRate = 2e-3
+        var options = try TrainCommand.parseTraining(&args, base: base)
+        options.steps = rounds
+        try options.validate()
+        return options
     }
 
     static func parseModes(_ list: String?) throws -> [ComparisonMode] {
