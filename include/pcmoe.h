@@ -233,7 +233,7 @@ typedef struct pcmoe_party_params {
      * 'pcmoe party --row-noise' clips to sqrt(d_model). */
     double row_clip_norm;
     /* The standard deviation of the Gaussian noise added to each value of a
-     * clipped row; a finite value of 0 or more. Default 0 (no noise). Above
+     * clipped row, from 0 to 1000. Default 0 (no noise). Above
      * 0 it needs row_clip_norm above 0, or pcmoe_party_create fails naming
      * row_clip_norm. The noise is seeded from the system's random
      * generator, so peers cannot regenerate it. Noise hides the rows and

@@ -21,8 +21,8 @@ struct DefenseOptions {
         options.sigma = try args.double("--row-noise")
         options.clip = try args.double("--row-clip")
         options.ownExpertLayers = try args.int("--own-expert-layers", in: 0...Int.max)
-        if let sigma = options.sigma, sigma < 0 {
-            throw UsageError(message: "--row-noise expects a standard deviation of 0 or more, got '\(sigma)'.")
+        if let sigma = options.sigma, !(0...RowNoise.maxSigma).contains(sigma) {
+            throw UsageError(message: "--row-noise expects a standard deviation from 0 to \(Int(RowNoise.maxSigma)), got '\(sigma)'.")
         }
         if let clip = options.clip, clip <= 0 {
             throw UsageError(message: "--row-clip expects a norm above 0, got '\(clip)'.")

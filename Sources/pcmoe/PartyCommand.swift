@@ -38,9 +38,10 @@ enum PartyCommand {
           --wire TYPE           element type of the tensors sent: f32, bf16 or f16 (default f32)
           --eval-windows N      windows in the final evaluation (default: the whole held-out text)
         Privacy, set per party; each costs accuracy ('pcmoe attack' measures both sides):
-          --row-noise SIGMA     add Gaussian noise of standard deviation SIGMA to each value of
-                                the rows this party sends to other expert owners, after
-                                clipping each row to --row-clip (default: rows sent exact)
+          --row-noise SIGMA     add Gaussian noise of standard deviation SIGMA (0 to 1000) to
+                                each value of the rows this party sends to other expert
+                                owners, after clipping each row to --row-clip (default: rows
+                                sent exact)
           --row-clip X          L2 norm each sent row is clipped to, above 0 (default
                                 sqrt(d_model) with --row-noise). Alone, it clips without noise
           --own-expert-layers N
@@ -150,8 +151,8 @@ enum PartyCommand {
     private static func rowNoise(_ args: inout Arguments, model: ModelConfig) throws -> RowNoise? {
         let sigma = try args.double("--row-noise")
         let clip = try args.double("--row-clip")
-        if let sigma, sigma < 0 {
-            throw UsageError(message: "--row-noise expects a standard deviation of 0 or more, got '\(sigma)'.")
+        if let sigma, !(0...RowNoise.maxSigma).contains(sigma) {
+            throw UsageError(message: "--row-noise expects a standard deviation from 0 to \(Int(RowNoise.maxSigma)), got '\(sigma)'.")
         }
         if let clip, clip <= 0 {
             throw UsageError(message: "--row-clip expects a norm above 0, got '\(clip)'.")

@@ -152,3 +152,10 @@ private func inProcessRun(in folder: String, name: String, experts: Int = 6,
     let model = try runPCMoE(["score", "--model", "x.safetensors", "--data", "text.txt", "--row-noise", "1"], in: folder)
     #expect(model.status == 2 && model.output.contains("--row-noise applies to a party's model"), "\(model.output)")
 }
+
+@Test func rowNoiseAbove1000IsRejectedByName() throws {
+    let folder = try deploymentFolder()
+    let run = try inProcessRun(in: folder, name: "loud", ["--row-noise", "1e300"])
+    #expect(run.status == 2)
+    #expect(run.output.contains("--row-noise expects a standard deviation from 0 to 1000"), "\(run.output)")
+}
