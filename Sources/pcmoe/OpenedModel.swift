@@ -77,7 +77,8 @@ final class OpenedModel {
             if party.id != id { try party.allowExport(to: exportAllowed) }
         }
         try parties[id].join()
-        let summary = "party \(id) of \(parties.count) after \(first.expertSteps) turns (in process, \(root))"
+        let summary = "party \(id) of \(parties.count) after \(first.expertSteps) turns (in process, \(root); "
+            + "\(PartyRun.privacySummary(parties[id].settings)))"
         // The other parties must live as long as the model uses their experts.
         return OpenedModel(party: parties[id], standalone: nil, summary: summary, stop: { _ = parties })
     }
@@ -98,7 +99,8 @@ final class OpenedModel {
             transport.stop()
             throw error
         }
-        let summary = "party \(place.id) of \(deployment.members.count) after \(party.expertSteps) turns (\(path))"
+        let summary = "party \(place.id) of \(deployment.members.count) after \(party.expertSteps) turns (\(path); "
+            + "\(PartyRun.privacySummary(party.settings)))"
         return OpenedModel(party: party, standalone: nil, summary: summary, stop: { transport.stop() })
     }
 

@@ -16,7 +16,7 @@ enum PartyRun {
         try transport.start(host.party, deployment: deployment)
         print("party \(id): serving at \(transport.boundEndpoint) in session \(deployment.session) of "
               + "\(deployment.members.count) \(deployment.members.count == 1 ? "party" : "parties"); "
-              + (options.plainTCP ? "PLAIN TCP, NOT ENCRYPTED" : "CURVE on"))
+              + (options.plainTCP ? "PLAIN TCP, NOT ENCRYPTED" : "CURVE on") + "; " + privacySummary(host.party.settings))
         defer {
             if transport.rejectedConnections > 0 {
                 print("party \(id): refused \(transport.rejectedConnections) connections from keys outside the deployment")
@@ -41,7 +41,11 @@ enum PartyRun {
             try makeHost(options, deployment: deployment, id: id, data: [options.data[id]],
                          seed: options.backboneSeeds.isEmpty ? nil : options.backboneSeeds[id])
         }
-        for host in hosts { try transport.connect(host.party) }
+        for host in hosts {
+            try transport.connect(host.party)
+            print("party \(host.party.id): runs in this process over the in-process transport; "
+                  + privacySummary(host.party.settings))
+        }
         let folder = options.checkpoints ?? "pcmoe-parties"
         let runners = try hosts.map { host in
             var session = options.session
@@ -76,6 +80,19 @@ enum PartyRun {
         return try SessionRunner(host: host, options: options) { event in
             print("party \(id): " + describe(event))
         }
+    }
+
+    /// Describes the privacy settings of a party's sent rows, for example
+    /// "rows sent exact" or "row noise 2 (clip 11.3), own experts in 1 layer".
+    static func privacySummary(_ settings: PartySettings) -> String {
+        var parts: [String] = []
+        if let noise = settings.rowNoise {
+            parts.append(String(format: "row noise %g (clip %.3g)", noise.sigma, noise.clipNorm))
+        }
+        if settings.ownExpertLayers > 0 {
+            parts.append("own experts in \(settings.ownExpertLayers) layer\(settings.ownExpertLayers == 1 ? "" : "s")")
+        }
+        return parts.isEmpty ? "rows sent exact" : parts.joined(separator: ", ")
     }
 
     static func describe(_ event: SessionEvent) -> String {

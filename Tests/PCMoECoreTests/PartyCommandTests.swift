@@ -159,3 +159,18 @@ private func inProcessRun(in folder: String, name: String, experts: Int = 6,
     #expect(run.status == 2)
     #expect(run.output.contains("--row-noise expects a standard deviation from 0 to 1000"), "\(run.output)")
 }
+
+@Test func scoreNamesThePrivacySettingsItUses() throws {
+    let folder = try deploymentFolder()
+    let own = try inProcessRun(in: folder, name: "own", ["--own-expert-layers", "1"])
+    #expect(own.status == 0, "\(own.output)")
+    #expect(own.output.contains("party 0: runs in this process over the in-process transport; own experts in 1 layer"),
+            "\(own.output)")
+    let score = try runPCMoE(["score", "--in-process", "--checkpoints", "own", "--data", "text.txt", "--max-windows", "1",
+                              "--own-expert-layers", "1", "--row-noise", "0.5"], in: folder)
+    #expect(score.status == 0, "\(score.output)")
+    #expect(score.output.contains("row noise 0.5 (clip 4), own experts in 1 layer"), "\(score.output)")
+    let exact = try runPCMoE(["score", "--in-process", "--checkpoints", "own", "--data", "text.txt", "--max-windows", "1"],
+                             in: folder)
+    #expect(exact.output.contains("rows sent exact"), "\(exact.output)")
+}

@@ -66,6 +66,7 @@ public struct DefenseSetting: Equatable, Sendable, Codable, CustomStringConverti
     /// pcmoe-private mode) instead of the shared one (the pcmoe mode).
     public var privateBackbones = false
     /// Clipping and noise on every row a party sends to another owner.
+    /// Party i draws its noise from `seed + i` (`seed` 1 when nil), so runs repeat.
     public var rowNoise: RowNoise?
     /// The first MoE layers in which each party routes only to its own experts.
     public var ownExpertLayers = 0
