@@ -83,6 +83,10 @@ static void test_rejected_values(void) {
     p.row_noise_sigma = INFINITY;
     check_rejected(p, "row_noise_sigma is inf");
 
+    /* Above 1000 the noise would overflow the f16 wire type. */
+    p.row_noise_sigma = 1001;
+    check_rejected(p, "row_noise_sigma is 1001.0; give a standard deviation from 0 to 1000");
+
     /* The tiny model has one layer. */
     p = tiny_params(0, 4);
     p.own_expert_layers = 2;

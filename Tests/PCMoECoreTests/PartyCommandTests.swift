@@ -32,7 +32,7 @@ private func deploymentFolder() throws -> String {
     (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
       "--retries", "101"], "--retries expects an integer from 0 to 100"),
     (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
-      "--row-noise", "-1"], "--row-noise expects a standard deviation of 0 or more, got '-1.0'"),
+      "--row-noise", "-1"], "--row-noise expects a standard deviation from 0 to 1000, got '-1.0'"),
     (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
       "--row-clip", "0"], "--row-clip expects a norm above 0, got '0.0'"),
     (["--deployment", "deployment.json", "--id", "0", "--key", "party0.key", "--data", "text.txt",
