@@ -103,7 +103,7 @@ enum AttackCommand {
         let evaluation = try PrivacyEvaluation(comparison: comparison, settings: settings)
         for defense in defenses { try evaluation.check(defense) }
         let json = folder + "/attack.json"
-        try prepare(folder: folder, json: json, overwrite: overwrite)
+        try OutputFiles.prepare(folder: folder, files: [json], replacing: overwrite)
 
         let (reports, stop) = try AttackRun(evaluation: evaluation, defenses: defenses, logEvery: logEvery).run()
         if !reports.isEmpty {

@@ -74,20 +74,6 @@ extension AttackCommand {
         return values
     }
 
-    /// Creates the output folder and checks attack.json before any training.
-    static func prepare(folder: String, json: String, overwrite: Bool) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw PCMoEError.invalidArgument("--out \(folder) is a file; give the folder to write attack.json in.")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw PCMoEError.io("cannot create the output folder \(folder): \(error.localizedDescription)")
-        }
-        try OutputFiles.check(json, option: "--out", replacing: overwrite)
-    }
-
     private struct Report: Encodable {
         let config: ModelConfig
         let training: TrainingOptions

@@ -10,17 +10,7 @@ struct DemoFiles {
 
     /// Creates the folder if needed and checks both files before any training.
     func check(overwrite: Bool) throws {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
-            throw PCMoEError.invalidArgument("--out \(folder) is a file; give the folder to write results.json and loss-curves.svg in.")
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw PCMoEError.io("cannot create the output folder \(folder): \(error.localizedDescription)")
-        }
-        try OutputFiles.check(json, option: "--out", replacing: overwrite)
-        try OutputFiles.check(svg, option: "--out", replacing: overwrite)
+        try OutputFiles.prepare(folder: folder, files: [json, svg], replacing: overwrite)
     }
 
     struct Report: Encodable {

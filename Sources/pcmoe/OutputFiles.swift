@@ -4,6 +4,22 @@ import PCMoECore
 /// Checks on the files a command will write, made before any long work so
 /// that a bad path fails at once and an existing file is never lost by mistake.
 enum OutputFiles {
+    /// Creates the `--out` folder when missing, then checks each of `files`
+    /// in it, so a bad folder fails before any long work.
+    static func prepare(folder: String, files: [String], replacing: Bool) throws {
+        let names = files.map { ($0 as NSString).lastPathComponent }.joined(separator: " and ")
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), !isFolder.boolValue {
+            throw PCMoEError.invalidArgument("--out \(folder) is a file; give the folder to write \(names) in.")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw PCMoEError.io("cannot create the output folder \(folder): \(error.localizedDescription)")
+        }
+        for file in files { try check(file, option: "--out", replacing: replacing) }
+    }
+
     /// Fails when `path` cannot be written as a new or replaced regular file:
     /// it is a folder or a device, its folder is missing or read-only, or it
     /// exists and `replacing` is false.
