@@ -66,8 +66,8 @@ extension AttackCommand {
         var values: [Value] = []
         for item in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
             guard let value = parse(item) else {
-                let shown = item.isEmpty ? "an empty item" : "'\(item)'"
-                throw UsageError(message: "\(option) has \(shown); give \(accepted), separated by commas.")
+                let quoted = item.isEmpty ? "an empty item" : "'\(item)'"
+                throw UsageError(message: "\(option) has \(quoted); give \(accepted), separated by commas.")
             }
             if !values.contains(value) { values.append(value) }
         }

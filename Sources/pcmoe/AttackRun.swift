@@ -38,9 +38,9 @@ struct AttackRun {
                 reports.append(try evaluation.run(defense))
             } catch PCMoEError.cancelled {
                 let signal = interrupts.caught ?? SIGINT
-                let kept = reports.isEmpty ? "nothing was written"
+                let outcome = reports.isEmpty ? "nothing was written"
                     : "attack.json contains the \(reports.count) finished run\(reports.count == 1 ? "" : "s")"
-                fputs("stopped by \(Interrupts.name(signal)) during run \(i + 1); \(kept).\n", stderr)
+                fputs("stopped by \(Interrupts.name(signal)) during run \(i + 1); \(outcome).\n", stderr)
                 return (reports, signal)
             }
         }

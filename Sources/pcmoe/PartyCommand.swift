@@ -133,32 +133,14 @@ enum PartyCommand {
         let retries = try args.int("--retries", in: 0...PartySettings.maxCallRetries) ?? 2
         let model = try ModelOptions.parse(&args, file: try args.value("--config"))
         let training = try TrainCommand.parseTraining(&args)
-        let rowNoise = try rowNoise(&args, model: model)
-        let ownExpertLayers = try args.int("--own-expert-layers", in: 0...model.layers) ?? 0
+        let defenses = try DefenseOptions.parse(&args, layers: model.layers)
         let threads = try args.int("--threads", in: 1...1024)
         try args.finish()
 
         return Options(deployment: deployment, id: id, key: key, data: data, inProcess: inProcess, checkpoints: checkpoints,
                        session: session, backboneSeeds: seeds, wire: wire, callTimeout: callTimeout, retries: retries,
-                       rowNoise: rowNoise, ownExpertLayers: ownExpertLayers, plainTCP: plainTCP, model: model,
+                       rowNoise: defenses.rowNoise(config: model), ownExpertLayers: defenses.ownExpertLayers ?? 0, plainTCP: plainTCP, model: model,
                        training: training, threads: threads)
-    }
-
-    /// Reads --row-noise and --row-clip. Either one turns row noise on, and
-    /// the clip norm defaults to sqrt(d_model), near the norm of a row after
-    /// RMSNorm. The noise seed is drawn at random so that peers cannot
-    /// regenerate the noise.
-    private static func rowNoise(_ args: inout Arguments, model: ModelConfig) throws -> RowNoise? {
-        let sigma = try args.double("--row-noise")
-        let clip = try args.double("--row-clip")
-        if let sigma, !(0...RowNoise.maxSigma).contains(sigma) {
-            throw UsageError(message: "--row-noise expects a standard deviation from 0 to \(Int(RowNoise.maxSigma)), got '\(sigma)'.")
-        }
-        if let clip, clip <= 0 {
-            throw UsageError(message: "--row-clip expects a norm above 0, got '\(clip)'.")
-        }
-        guard sigma != nil || clip != nil else { return nil }
-        return RowNoise(clipNorm: clip ?? Double(model.dModel).squareRoot(), sigma: sigma ?? 0)
     }
 
     private static func backboneSeeds(_ args: inout Arguments, most: Int) throws -> [UInt64] {

@@ -1,17 +1,32 @@
 import Foundation
 
 extension Comparison {
-    func runCollaborative(_ mode: ComparisonMode, wireType: WireDType) throws -> ModeOutcome {
+    /// Creates the parties of a collaborative run, sized for `partyCount ·
+    /// steps` turns: with the run's seed as every backbone's seed, or with
+    /// each party's ``backboneSeed(party:)`` when `privateBackbones` is set.
+    func collaborativeSession(wireType: WireDType = .f32, privateBackbones: Bool, rowNoise: [Int: RowNoise] = [:],
+                              ownExpertLayers: [Int: Int] = [:]) throws -> InProcessSession {
         var sessionOptions = options
         sessionOptions.steps = partyCount * options.steps
-        let session = try InProcessSession(partyCount: partyCount, config: config, options: sessionOptions,
-                                           session: (options.seed &* 0x9E37_79B9_7F4A_7C15) | 1, wireType: wireType,
-                                           backboneSeeds: mode == .pcmoePrivate ? (0..<partyCount).map { backboneSeed(party: $0) } : nil)
+        return try InProcessSession(partyCount: partyCount, config: config, options: sessionOptions,
+                                    session: (options.seed &* 0x9E37_79B9_7F4A_7C15) | 1, wireType: wireType,
+                                    backboneSeeds: privateBackbones ? (0..<partyCount).map { backboneSeed(party: $0) } : nil,
+                                    rowNoise: rowNoise, ownExpertLayers: ownExpertLayers)
+    }
+
+    /// Returns the global turn number of `party`'s turn in `round` (from 1):
+    /// the parties take their turns in id order, round after round.
+    func turn(party: Int, round: Int) -> UInt64 {
+        UInt64((round - 1) * partyCount + party + 1)
+    }
+
+    func runCollaborative(_ mode: ComparisonMode, wireType: WireDType) throws -> ModeOutcome {
+        let session = try collaborativeSession(wireType: wireType, privateBackbones: mode == .pcmoePrivate)
         var losses = [[Double]](repeating: [], count: partyCount)
         for round in 1...options.steps {
             try checkCancelled(mode, round: round)
             for (i, party) in session.parties.enumerated() {
-                let turn = UInt64((round - 1) * partyCount + i + 1)
+                let turn = turn(party: i, round: round)
                 losses[i].append(try party.trainTurn(tokens: batch(party: i, round: round), turn: turn).loss)
             }
             onRound?(mode, round, losses.map { $0.last! })

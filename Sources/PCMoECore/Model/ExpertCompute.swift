@@ -33,12 +33,12 @@ public protocol ExpertCompute: AnyObject {
     /// Drops whatever was kept for a backward that will not come.
     func discardPending()
 
-    /// The experts the router of `layer` may pick, one flag per expert, or
-    /// nil for every expert.
+    /// Returns the experts the router of `layer` may pick, one flag per
+    /// expert, or nil when it may pick any.
     func allowedExperts(layer: Int) -> [Bool]?
 }
 
 extension ExpertCompute {
-    /// Every expert may be picked.
+    /// Returns nil: the router may pick any expert.
     public func allowedExperts(layer: Int) -> [Bool]? { nil }
 }

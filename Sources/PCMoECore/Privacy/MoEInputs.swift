@@ -21,7 +21,7 @@ extension Party {
     /// These are the rows this party's backbone makes of the text: the
     /// privacy evaluation trains its inversion models on them.
     /// - Throws: ``PCMoEError/invalidArgument(_:)`` for a wrong byte count;
-    ///   ``PCMoEError/peer(_:)`` when an owner refuses or does not answer.
+    ///   ``PCMoEError/peer(_:)`` when an owner rejects the request or does not reply.
     public func moeInputs(tokens: [UInt8]) throws -> [[Float]] {
         try lockTurn()
         defer { unlockTurn() }

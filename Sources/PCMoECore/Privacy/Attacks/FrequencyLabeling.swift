@@ -55,11 +55,11 @@ public enum FrequencyLabeling {
         return labels
     }
 
-    /// Returns one byte per symbol, indexed by symbol id, letting several
-    /// symbols share a byte: each symbol, largest first, gets the byte whose
-    /// expected row count (reference share × total rows) exceeds the rows
-    /// already labelled with it by the most. Ties go to the more frequent
-    /// reference byte, then the lower byte value.
+    /// Returns one byte per symbol, indexed by symbol id, where several
+    /// symbols may share a byte. Each symbol, largest first, gets the byte
+    /// whose expected row count (reference share × total rows) exceeds the
+    /// rows already labelled with it by the most. Ties go to the more
+    /// frequent reference byte, then the lower byte value.
     ///
     /// This suits clusterings that split frequent bytes into several
     /// clusters, where the one-to-one rule of ``labels(sizes:reference:fixed:)``

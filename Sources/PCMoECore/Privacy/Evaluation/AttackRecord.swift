@@ -11,6 +11,12 @@ struct TokenKey: Hashable, Comparable {
     }
 }
 
+/// A training forward request of the victim: its turn and MoE layer.
+private struct RequestKey: Hashable {
+    let turn: UInt64
+    let layer: Int
+}
+
 /// The rows the attacker received from the victim at one MoE layer, one
 /// row per token, with the byte each came from.
 struct ObservedLayer {
@@ -63,8 +69,9 @@ final class AttackRecorder: @unchecked Sendable {
     ///   a request one side has and the other lacks, or other experts or row counts.
     func observations(config: ModelConfig, batches: [UInt64: [UInt8]]) throws -> VictimObservations {
         let (received, origins) = lock.withLock { (self.received, self.origins) }
-        var originByRequest: [String: SentRowOrigins] = [:]
-        for origin in origins { originByRequest["\(origin.turn).\(origin.layer)"] = origin }
+        // The victim sends one training forward per owner, turn and layer.
+        var originByRequest: [RequestKey: SentRowOrigins] = [:]
+        for origin in origins { originByRequest[RequestKey(turn: origin.turn, layer: origin.layer)] = origin }
         guard originByRequest.count == origins.count, received.count == origins.count else {
             throw PCMoEError.invalidData("the attacker recorded \(received.count) requests and the victim "
                                              + "\(origins.count); the records do not pair up.")
@@ -77,7 +84,7 @@ final class AttackRecorder: @unchecked Sendable {
             guard batches[rows.turn] != nil else {
                 throw PCMoEError.invalidData("the attacker recorded rows of turn \(rows.turn), which is not a turn of the victim.")
             }
-            guard let origin = originByRequest["\(rows.turn).\(rows.layer)"], origin.experts == rows.experts,
+            guard let origin = originByRequest[RequestKey(turn: rows.turn, layer: rows.layer)], origin.experts == rows.experts,
                   rows.rows.count == origin.positions.count * d else {
                 throw PCMoEError.invalidData("the victim has no matching record of the request of turn \(rows.turn), "
                                                  + "layer \(rows.layer) that the attacker received.")

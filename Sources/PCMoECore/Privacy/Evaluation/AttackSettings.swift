@@ -6,10 +6,10 @@ public struct AttackSettings: Equatable, Sendable {
     public var victim = 0
     /// The k-means clusters of each layer's rows, in each window.
     public var clusters = 256
-    /// The victim turns whose rows are clustered together; 0
-    /// clusters all rows at once. The backbone changes as it trains, so rows
-    /// of one byte drift apart over a run; the attacker receives each request's
-    /// turn and can cluster recent rows together.
+    /// The number of victim turns whose rows are clustered together, or 0 to
+    /// cluster all rows at once. The rows of one byte drift apart as the
+    /// backbone trains. The attacker receives each request's turn, so it can
+    /// cluster recent rows together.
     public var windowTurns = 0
     /// The share of the victim's observed tokens, drawn at random, whose
     /// bytes the known-plaintext attacks are given, as when a header or

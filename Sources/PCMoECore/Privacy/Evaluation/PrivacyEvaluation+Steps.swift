@@ -17,7 +17,7 @@ extension PrivacyEvaluation {
         for round in 1...rounds {
             try checkCancelled("before round \(round) of \(rounds)")
             for (i, party) in session.parties.enumerated() {
-                let turn = UInt64((round - 1) * count + i + 1)
+                let turn = comparison.turn(party: i, round: round)
                 let tokens = comparison.batch(party: i, round: round)
                 if i == settings.victim { batches[turn] = tokens }
                 losses[i] = try party.trainTurn(tokens: tokens, turn: turn).loss

@@ -76,18 +76,13 @@ public final class PrivacyEvaluation {
     }
 
     private func makeSession(_ defense: DefenseSetting) throws -> InProcessSession {
-        let count = comparison.partyCount
-        var options = comparison.options
-        options.steps = count * comparison.options.steps
-        let seeds = defense.privateBackbones ? (0..<count).map { comparison.backboneSeed(party: $0) } : nil
         var noise: [Int: RowNoise] = [:], ownLayers: [Int: Int] = [:]
-        for id in 0..<count {
-            // Each party draws its own noise; the seeds keep runs repeatable.
+        for id in 0..<comparison.partyCount {
+            // Each party draws its own noise, and the seeds keep runs repeatable.
             noise[id] = defense.rowNoise.map { RowNoise(clipNorm: $0.clipNorm, sigma: $0.sigma, seed: ($0.seed ?? 1) &+ UInt64(id)) }
             ownLayers[id] = defense.ownExpertLayers
         }
-        return try InProcessSession(partyCount: count, config: comparison.config, options: options,
-                                    session: (comparison.options.seed &* 0x9E37_79B9_7F4A_7C15) | 1,
-                                    backboneSeeds: seeds, rowNoise: noise, ownExpertLayers: ownLayers)
+        return try comparison.collaborativeSession(privateBackbones: defense.privateBackbones, rowNoise: noise,
+                                                   ownExpertLayers: ownLayers)
     }
 }
